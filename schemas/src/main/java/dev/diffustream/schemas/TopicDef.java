@@ -4,8 +4,8 @@ import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * The static definition of one topic: its base name (before the run's prefix), what its key is,
- * its value type, its single writer and its topic-level settings. Bound to serdes and a prefix by
+ * The static definition of one topic: its base name (before the run's prefix), what its key is, its
+ * value type, its single writer and its topic-level settings. Bound to serdes and a prefix by
  * {@link Topics#bind}.
  *
  * @param baseName name without prefix, e.g. {@code completions}

@@ -59,7 +59,8 @@ public final class Topics {
             new TopicDef<>(
                     "train-steps", "runId", TrainStep.class, "learner", false, true, KEEP_FOREVER);
     public static final TopicDef<Metric> METRICS =
-            new TopicDef<>("metrics", "source", Metric.class, "every service", false, false, KEEP_A_WEEK);
+            new TopicDef<>(
+                    "metrics", "source", Metric.class, "every service", false, false, KEEP_A_WEEK);
     public static final TopicDef<DeadLetter> DEAD_LETTERS =
             new TopicDef<>(
                     "dead-letters",
@@ -108,7 +109,10 @@ public final class Topics {
     /** Binds a definition to this prefix and registry. */
     public <V extends SpecificRecord> Topic<V> bind(TopicDef<V> def) {
         return new Topic<>(
-                def, def.name(prefix), Serdes.String(), AvroSerde.forValues(def.valueType(), registry));
+                def,
+                def.name(prefix),
+                Serdes.String(),
+                AvroSerde.forValues(def.valueType(), registry));
     }
 
     public Topic<Task> tasks() {

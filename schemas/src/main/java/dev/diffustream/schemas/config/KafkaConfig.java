@@ -34,8 +34,7 @@ public record KafkaConfig(
             throw new IllegalArgumentException("kafka.registry must not be empty");
         }
         if (partitions < 1) {
-            throw new IllegalArgumentException(
-                    "kafka.partitions must be >= 1, got " + partitions);
+            throw new IllegalArgumentException("kafka.partitions must be >= 1, got " + partitions);
         }
         if (replicationFactor < 1) {
             throw new IllegalArgumentException(

@@ -32,8 +32,8 @@ public final class Clients {
     /**
      * A transactional producer of raw bytes (values are encoded with our serdes before sending).
      *
-     * @param transactionalId stable per service instance, so a restarted instance fences its
-     *     zombie predecessor
+     * @param transactionalId stable per service instance, so a restarted instance fences its zombie
+     *     predecessor
      */
     public static Map<String, Object> transactionalProducer(
             KafkaConfig kafka, String clientId, String transactionalId) {
@@ -93,6 +93,9 @@ public final class Clients {
     /** A registry client for the recipe's registry URL and credentials. */
     public static SchemaRegistry registry(KafkaConfig kafka) {
         return new RestSchemaRegistry(
-                kafka.registry(), kafka.registryAuth(), Duration.ofSeconds(5), Duration.ofSeconds(15));
+                kafka.registry(),
+                kafka.registryAuth(),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(15));
     }
 }

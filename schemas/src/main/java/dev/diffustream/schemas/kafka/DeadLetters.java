@@ -9,9 +9,9 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Builds and sends {@link DeadLetter}s: the raw bytes of a record a consumer gave up on, with
- * where it came from and why. Sent through the caller's producer so a transactional consumer parks
- * the poison record in the same transaction that moves its offset past it.
+ * Builds and sends {@link DeadLetter}s: the raw bytes of a record a consumer gave up on, with where
+ * it came from and why. Sent through the caller's producer so a transactional consumer parks the
+ * poison record in the same transaction that moves its offset past it.
  */
 public final class DeadLetters {
 
@@ -42,7 +42,9 @@ public final class DeadLetters {
                 .build();
     }
 
-    /** Sends the dead letter for {@code record} with the producer (inside its transaction, if any). */
+    /**
+     * Sends the dead letter for {@code record} with the producer (inside its transaction, if any).
+     */
     public void send(
             Producer<byte[], byte[]> producer,
             ConsumerRecord<byte[], byte[]> record,

@@ -4,16 +4,16 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidOffsetException;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
-import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 
 /**
  * Classifies exceptions thrown inside client loops (STYLE rule 5, after Kafka's
- * ExactlyOnceMessageProcessor): fatal errors stop the loop, offset errors seek, anything else aborts
- * the transaction and retries with backoff.
+ * ExactlyOnceMessageProcessor): fatal errors stop the loop, offset errors seek, anything else
+ * aborts the transaction and retries with backoff.
  */
 public final class KafkaErrors {
     private KafkaErrors() {}

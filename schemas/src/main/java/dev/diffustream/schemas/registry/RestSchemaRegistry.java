@@ -24,9 +24,9 @@ import org.apache.avro.Schema;
  * A client for the Confluent Schema Registry REST API (v1), as spoken by Confluent's registry,
  * Apicurio's {@code /apis/ccompat/v7} endpoint, Karapace, Redpanda and our stand-in.
  *
- * <p>Ids are immutable, so {@link #schemaById} and {@link #register} are cached; {@link #latest}
- * is not. Every failure is a {@link SchemaRegistryException} whose message names the URL, the
- * subject and the registry's own reason.
+ * <p>Ids are immutable, so {@link #schemaById} and {@link #register} are cached; {@link #latest} is
+ * not. Every failure is a {@link SchemaRegistryException} whose message names the URL, the subject
+ * and the registry's own reason.
  */
 public final class RestSchemaRegistry implements SchemaRegistry {
 
@@ -98,12 +98,20 @@ public final class RestSchemaRegistry implements SchemaRegistry {
             return cached;
         }
         JsonNode body =
-                call("POST", "/subjects/" + enc(subject) + "/versions", schemaBody(schema), subject);
+                call(
+                        "POST",
+                        "/subjects/" + enc(subject) + "/versions",
+                        schemaBody(schema),
+                        subject);
         int id = body.path("id").asInt(-1);
         if (id < 0) {
             throw new SchemaRegistryException(
-                    "schema registry " + baseUrl + " answered registration of subject '"
-                            + subject + "' without an id: " + body,
+                    "schema registry "
+                            + baseUrl
+                            + " answered registration of subject '"
+                            + subject
+                            + "' without an id: "
+                            + body,
                     200,
                     0);
         }
@@ -126,7 +134,8 @@ public final class RestSchemaRegistry implements SchemaRegistry {
 
     @Override
     public SchemaVersion latest(String subject) {
-        JsonNode body = call("GET", "/subjects/" + enc(subject) + "/versions/latest", null, subject);
+        JsonNode body =
+                call("GET", "/subjects/" + enc(subject) + "/versions/latest", null, subject);
         return new SchemaVersion(
                 body.path("subject").asText(subject),
                 body.path("version").asInt(),
@@ -185,8 +194,12 @@ public final class RestSchemaRegistry implements SchemaRegistry {
             return new Schema.Parser().parse(text);
         } catch (RuntimeException e) {
             throw new SchemaRegistryException(
-                    "schema registry " + baseUrl + " returned an unparseable Avro schema for "
-                            + what + ": " + e.getMessage(),
+                    "schema registry "
+                            + baseUrl
+                            + " returned an unparseable Avro schema for "
+                            + what
+                            + ": "
+                            + e.getMessage(),
                     200,
                     0,
                     e);
@@ -214,7 +227,8 @@ public final class RestSchemaRegistry implements SchemaRegistry {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (ConnectException e) {
             throw new SchemaRegistryException(
-                    "schema registry unreachable at " + where
+                    "schema registry unreachable at "
+                            + where
                             + ": connection refused. Check that the registry is running and that"
                             + " the registry URL (kafka.registry / --registry) is right.",
                     0,
@@ -222,7 +236,10 @@ public final class RestSchemaRegistry implements SchemaRegistry {
                     e);
         } catch (HttpTimeoutException e) {
             throw new SchemaRegistryException(
-                    "schema registry at " + where + " did not answer within " + requestTimeout
+                    "schema registry at "
+                            + where
+                            + " did not answer within "
+                            + requestTimeout
                             + ". Check the registry URL and the network.",
                     0,
                     0,
@@ -243,8 +260,12 @@ public final class RestSchemaRegistry implements SchemaRegistry {
         } catch (IOException e) {
             if (status / 100 == 2) {
                 throw new SchemaRegistryException(
-                        "schema registry " + where + " answered " + status
-                                + " with a body that is not JSON: " + abbreviate(response.body()),
+                        "schema registry "
+                                + where
+                                + " answered "
+                                + status
+                                + " with a body that is not JSON: "
+                                + abbreviate(response.body()),
                         status,
                         0,
                         e);
@@ -259,8 +280,16 @@ public final class RestSchemaRegistry implements SchemaRegistry {
                             ? " Check the registry credentials (kafka.registryAuth)."
                             : "";
             throw new SchemaRegistryException(
-                    "schema registry " + method + " " + where + " failed with HTTP " + status
-                            + (code != 0 ? " (error " + code + ")" : "") + ": " + reason + hint,
+                    "schema registry "
+                            + method
+                            + " "
+                            + where
+                            + " failed with HTTP "
+                            + status
+                            + (code != 0 ? " (error " + code + ")" : "")
+                            + ": "
+                            + reason
+                            + hint,
                     status,
                     code);
         }

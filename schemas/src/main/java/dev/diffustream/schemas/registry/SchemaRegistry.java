@@ -5,8 +5,8 @@ import org.apache.avro.Schema;
 
 /**
  * The subset of the Confluent Schema Registry API that our serdes and tools use. Implemented over
- * HTTP by {@link RestSchemaRegistry} (Confluent, Apicurio ccompat, Karapace, Redpanda, our stand-in)
- * and in memory by {@link InMemorySchemaRegistry} for unit tests.
+ * HTTP by {@link RestSchemaRegistry} (Confluent, Apicurio ccompat, Karapace, Redpanda, our
+ * stand-in) and in memory by {@link InMemorySchemaRegistry} for unit tests.
  *
  * <p>Subjects follow the topic-name strategy: {@code <topic>-value} and {@code <topic>-key}.
  */

@@ -110,7 +110,11 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
             id = WireFormat.schemaId(data);
         } catch (IllegalArgumentException e) {
             throw new SerializationException(
-                    "cannot decode " + type.getSimpleName() + " from topic '" + topic + "': "
+                    "cannot decode "
+                            + type.getSimpleName()
+                            + " from topic '"
+                            + topic
+                            + "': "
                             + e.getMessage(),
                     e);
         }
@@ -132,8 +136,14 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
             return record;
         } catch (IOException | RuntimeException e) {
             throw new SerializationException(
-                    "cannot decode " + type.getSimpleName() + " (schema id " + id
-                            + ") from topic '" + topic + "': " + e,
+                    "cannot decode "
+                            + type.getSimpleName()
+                            + " (schema id "
+                            + id
+                            + ") from topic '"
+                            + topic
+                            + "': "
+                            + e,
                     e);
         }
     }

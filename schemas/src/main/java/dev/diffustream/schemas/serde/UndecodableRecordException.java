@@ -1,8 +1,8 @@
 package dev.diffustream.schemas.serde;
 
 /**
- * A record's bytes could not be decoded. Carries where the record came from so the dead-letter
- * path can park the raw bytes and the consumer can move on.
+ * A record's bytes could not be decoded. Carries where the record came from so the dead-letter path
+ * can park the raw bytes and the consumer can move on.
  */
 public final class UndecodableRecordException extends RuntimeException {
     private static final long serialVersionUID = 1L;
