@@ -85,7 +85,7 @@ public final class ShiftedScoring {
     }
 
     /** Copies row b of the clean sequence (prompt + completion) into {@code noisy} at row index. */
-    static void copyClean(ScoringBatch batch, int b, int[] noisy, int rowIndex) {
+    public static void copyClean(ScoringBatch batch, int b, int[] noisy, int rowIndex) {
         int p = batch.promptLength();
         int k = batch.completionLength();
         int base = rowIndex * (p + k);
