@@ -2,7 +2,9 @@ package dev.diffustream.policy.tasks;
 
 import java.util.List;
 
-/** A source of {@link CodeTask}s: the built-in generator, an AceCode-style or EvalPlus-style file. */
+/**
+ * A source of {@link CodeTask}s: the built-in generator, an AceCode-style or EvalPlus-style file.
+ */
 public interface TaskSuite {
 
     /** Suite name, used as {@link CodeTask#source()} and in task ids. */
