@@ -120,6 +120,15 @@ public final class TableLm implements MaskedLm {
         return parameters;
     }
 
+    /** The trainable parameters by name, in a stable order. */
+    public java.util.Map<String, Parameter> parameterMap() {
+        java.util.Map<String, Parameter> m = new java.util.LinkedHashMap<>();
+        m.put("a_weight", a);
+        m.put("c_weight", c);
+        m.put("head_bias", bias);
+        return m;
+    }
+
     /** Shapes of the token batches of every forward call so far. */
     public List<long[]> calls() {
         return calls;
