@@ -1,0 +1,96 @@
+package dev.diffustream.sandbox;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Helpers shared by the sandbox tests: completions, leak checks. */
+final class SandboxTestSupport {
+    private SandboxTestSupport() {}
+
+    /** A completion whose whole text is one well-formed python block holding {@code code}. */
+    static String py(String code) {
+        return "```python\n" + code + (code.endsWith("\n") ? "" : "\n") + "```\n";
+    }
+
+    /** A test configuration: two slots and a uid range no other test class uses at once. */
+    static SandboxConfig.Builder testConfig() {
+        return SandboxConfig.defaults().toBuilder().workers(2).uidBase(64100);
+    }
+
+    /** Pids of live processes (zombies included) whose real uid is in [from, to). */
+    static List<Long> processesOfUids(int from, int to) {
+        List<Long> pids = new ArrayList<>();
+        try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"))) {
+            for (Path p : proc) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    for (String line :
+                            Files.readAllLines(p.resolve("status"), StandardCharsets.UTF_8)) {
+                        if (line.startsWith("Uid:")) {
+                            int uid = Integer.parseInt(line.substring(4).trim().split("\\s+")[0]);
+                            if (uid >= from && uid < to) {
+                                pids.add(Long.parseLong(name));
+                            }
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the process ended while we looked
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /proc", e);
+        }
+        return pids;
+    }
+
+    /** Pids of this JVM's descendants, with their command lines (for leak messages). */
+    static List<String> descendants() {
+        List<String> out = new ArrayList<>();
+        ProcessHandle.current()
+                .descendants()
+                .filter(ProcessHandle::isAlive)
+                .forEach(h -> out.add(h.pid() + " " + h.info().commandLine().orElse("?")));
+        return out;
+    }
+
+    /** Names in the host's temporary directory. */
+    static Set<String> tmpEntries() {
+        Set<String> names = new TreeSet<>();
+        try (DirectoryStream<Path> tmp =
+                Files.newDirectoryStream(Path.of(System.getProperty("java.io.tmpdir")))) {
+            for (Path p : tmp) {
+                names.add(p.getFileName().toString());
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list the temporary directory", e);
+        }
+        return names;
+    }
+
+    /** Waits up to 5 s for the condition (processes end asynchronously). */
+    static boolean eventually(java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return condition.getAsBoolean();
+    }
+}
