@@ -18,8 +18,9 @@ public interface MaskedLm {
      *
      * @param tokens (B, T) int32 token ids (masked positions hold the tokenizer's mask id)
      * @param attentionMask (B, T) with 1 for real tokens and 0 for (left) padding, or {@code null}
-     *     for full bidirectional attention with positions 0..T-1. When given, padded positions neither
-     *     attend nor are attended and position ids are pad-aware ({@code cumsum(mask) - 1}; spec D.2).
+     *     for full bidirectional attention with positions 0..T-1. When given, padded positions
+     *     neither attend nor are attended and position ids are pad-aware ({@code cumsum(mask) - 1};
+     *     spec D.2).
      * @return (B, T, V) float32 logits, unshifted (row j predicts token j+1). Recorded for autograd
      *     when called inside a {@code GradientCollector} with trainable parameters.
      */

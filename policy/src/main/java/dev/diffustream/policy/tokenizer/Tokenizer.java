@@ -1,12 +1,17 @@
 package dev.diffustream.policy.tokenizer;
 
+import java.io.IOException;
+import java.nio.file.Path;
+
 /**
  * Text to token ids and back, with the special tokens the algorithm needs. Special ids always come
  * from here, never from literals (STYLE rule 11).
  */
 public interface Tokenizer {
 
-    /** Encodes text; special-token strings in the text (e.g. {@code <|im_end|>}) map to their ids. */
+    /**
+     * Encodes text; special-token strings in the text (e.g. {@code <|im_end|>}) map to their ids.
+     */
     int[] encode(String text);
 
     /**
@@ -49,5 +54,15 @@ public interface Tokenizer {
         sb.append("<|im_start|>user\n").append(user).append("<|im_end|>\n");
         sb.append("<|im_start|>assistant\n");
         return sb.toString();
+    }
+
+    /**
+     * Writes this tokenizer into {@code dir} (a {@code tokenizer.json} and whatever else it needs)
+     * so that a checkpoint directory is self-describing; {@link Tokenizers#load} reads it back.
+     *
+     * @throws UnsupportedOperationException if this tokenizer cannot be saved
+     */
+    default void save(Path dir) throws IOException {
+        throw new UnsupportedOperationException(getClass().getName() + " cannot be saved");
     }
 }
