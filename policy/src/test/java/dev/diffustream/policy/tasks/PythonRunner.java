@@ -34,6 +34,9 @@ public final class PythonRunner {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
+    /** An interpreter still running after this long is killed (its results are then missing). */
+    private static final long TIMEOUT_SECONDS = 600;
+
     /** Reads JSON task lines on stdin, writes one JSON result line per task. */
     private static final String DRIVER =
             String.join(
@@ -77,26 +80,38 @@ public final class PythonRunner {
 
     /** Runs all scripts in one interpreter (each test still in a fresh namespace). */
     public static Map<String, Result> runInOneProcess(List<Script> scripts) {
-        Map<String, Result> out = new LinkedHashMap<>();
-        for (Result r : run(scripts)) {
-            out.put(r.id(), r);
-        }
-        return out;
+        return runInProcesses(scripts, 1);
     }
 
-    /** Runs each script in its own interpreter, {@code parallelism} at a time. */
-    public static Map<String, Result> runPerProcess(List<Script> scripts, int parallelism) {
-        ExecutorService pool = Executors.newFixedThreadPool(parallelism);
+    /**
+     * Runs the scripts in {@code processes} interpreters at once, script i in interpreter i mod
+     * {@code processes} (round robin spreads a slow task's neighbours over the others). Results are
+     * in input order.
+     */
+    public static Map<String, Result> runInProcesses(List<Script> scripts, int processes) {
+        int n = Math.max(1, Math.min(processes, scripts.size()));
+        List<List<Script>> shares = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            shares.add(new ArrayList<>());
+        }
+        for (int i = 0; i < scripts.size(); i++) {
+            shares.get(i % n).add(scripts.get(i));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(n);
         try {
             List<Future<List<Result>>> futures = new ArrayList<>();
-            for (Script s : scripts) {
-                futures.add(pool.submit(() -> run(List.of(s))));
+            for (List<Script> share : shares) {
+                futures.add(pool.submit(() -> run(share)));
             }
-            Map<String, Result> out = new LinkedHashMap<>();
+            Map<String, Result> byId = new LinkedHashMap<>();
             for (Future<List<Result>> f : futures) {
                 for (Result r : f.get()) {
-                    out.put(r.id(), r);
+                    byId.put(r.id(), r);
                 }
+            }
+            Map<String, Result> out = new LinkedHashMap<>();
+            for (Script s : scripts) {
+                out.put(s.id(), byId.get(s.id()));
             }
             return out;
         } catch (InterruptedException e) {
@@ -135,6 +150,19 @@ public final class PythonRunner {
                                 }
                             });
             feeder.start();
+            Thread watchdog =
+                    new Thread(
+                            () -> {
+                                try {
+                                    if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                                        p.destroyForcibly();
+                                    }
+                                } catch (InterruptedException e) {
+                                    p.destroyForcibly();
+                                }
+                            });
+            watchdog.setDaemon(true);
+            watchdog.start();
             List<Result> results = new ArrayList<>();
             try (BufferedReader r =
                     new BufferedReader(
@@ -148,7 +176,7 @@ public final class PythonRunner {
                 }
             }
             feeder.join();
-            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new IllegalStateException("python did not exit");
             }
@@ -160,7 +188,9 @@ public final class PythonRunner {
                                 + results.size()
                                 + " of "
                                 + scripts.size()
-                                + " tasks");
+                                + " tasks (killed after "
+                                + TIMEOUT_SECONDS
+                                + " s, or a task ended the interpreter)");
             }
             return results;
         } catch (IOException e) {
