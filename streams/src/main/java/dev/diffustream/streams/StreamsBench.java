@@ -166,24 +166,37 @@ public final class StreamsBench {
         createTopics(admin, topics, o.partitions(), kafka.replicationFactor());
         int n = o.completions();
         AtomicLong bytes = new AtomicLong();
-        try (Reader reader = new Reader(kafka, topic.name())) {
+        try (Reader reader = new Reader(kafka, topic.name());
+                KafkaProducer<byte[], byte[]> producer = producer(kafka, "bench-raw")) {
             reader.await(Duration.ofSeconds(30));
+            // Warm-up (not timed): metadata, registry ids, JIT, partition leaders.
+            for (int m = 0; m < o.groupSize(); m++) {
+                Completion c =
+                        Samples.completion(
+                                "raw-warm", m, o.groupSize(), o.tokens(), o.iterations());
+                producer.send(
+                        new ProducerRecord<>(
+                                topic.name(),
+                                key("raw-warm"),
+                                topic.valueSerde().serialize(topic.name(), c)));
+            }
+            producer.flush();
+            reader.waitForRecords(o.groupSize(), Duration.ofMinutes(1));
             long t0 = System.nanoTime();
-            try (KafkaProducer<byte[], byte[]> producer = producer(kafka, "bench-raw")) {
-                for (int g = 0; g < n / o.groupSize(); g++) {
-                    String groupId = "raw-" + g;
-                    for (int m = 0; m < o.groupSize(); m++) {
-                        Completion c =
-                                Samples.completion(
-                                        groupId, m, o.groupSize(), o.tokens(), o.iterations());
-                        byte[] value = topic.valueSerde().serialize(topic.name(), c);
-                        bytes.addAndGet(value.length);
-                        producer.send(new ProducerRecord<>(topic.name(), key(groupId), value));
-                    }
+            for (int g = 0; g < n / o.groupSize(); g++) {
+                String groupId = "raw-" + g;
+                for (int m = 0; m < o.groupSize(); m++) {
+                    Completion c =
+                            Samples.completion(
+                                    groupId, m, o.groupSize(), o.tokens(), o.iterations());
+                    byte[] value = topic.valueSerde().serialize(topic.name(), c);
+                    bytes.addAndGet(value.length);
+                    producer.send(new ProducerRecord<>(topic.name(), key(groupId), value));
                 }
             }
+            producer.flush();
             int sent = n / o.groupSize() * o.groupSize();
-            reader.waitForRecords(sent, Duration.ofMinutes(5));
+            reader.waitForRecords(o.groupSize() + sent, Duration.ofMinutes(5));
             double seconds = (reader.lastNanos.get() - t0) / 1e9;
             Map<String, Object> r = header("raw_ceiling", o);
             r.put("completions", sent);
@@ -203,15 +216,16 @@ public final class StreamsBench {
         Phase phase = new Phase(kafka, registry, admin, o, runTag, "tput");
         try (phase) {
             int groups = o.completions() / o.groupSize();
-            try (Reader reader = new Reader(kafka, phase.topics.advantages().name())) {
+            try (Reader reader = new Reader(kafka, phase.topics.advantages().name());
+                    KafkaProducer<byte[], byte[]> producer = producer(kafka, "bench-tput")) {
                 reader.await(Duration.ofSeconds(30));
+                phase.warmUp(producer, reader);
                 long t0 = System.nanoTime();
-                try (KafkaProducer<byte[], byte[]> producer = producer(kafka, "bench-tput")) {
-                    for (int g = 0; g < groups; g++) {
-                        phase.sendGroup(producer, "tput-" + g, null);
-                    }
+                for (int g = 0; g < groups; g++) {
+                    phase.sendGroup(producer, "tput-" + g, null);
                 }
-                reader.waitForRecords(groups, Duration.ofMinutes(10));
+                producer.flush();
+                reader.waitForRecords(1 + groups, Duration.ofMinutes(10));
                 double seconds = (reader.lastNanos.get() - t0) / 1e9;
                 Map<String, Object> r = header("throughput", o);
                 r.put("completions", groups * o.groupSize());
@@ -255,8 +269,9 @@ public final class StreamsBench {
                                 }
                             })) {
                 reader.await(Duration.ofSeconds(30));
-                long next = System.nanoTime();
                 try (KafkaProducer<byte[], byte[]> producer = producer(kafka, "bench-lat")) {
+                    phase.warmUp(producer, reader);
+                    long next = System.nanoTime();
                     for (int g = 0; g < groups; g++) {
                         long wait = next - System.nanoTime();
                         if (wait > 0) {
@@ -268,7 +283,7 @@ public final class StreamsBench {
                         producer.flush();
                     }
                 }
-                reader.waitForRecords(groups, Duration.ofMinutes(2));
+                reader.waitForRecords(1 + groups, Duration.ofMinutes(2));
             }
             long[] sorted;
             synchronized (latencies) {
@@ -320,6 +335,14 @@ public final class StreamsBench {
                 throw new IllegalStateException(
                         "advantage service did not reach RUNNING: " + service.state());
             }
+        }
+
+        /** Sends one group and waits for its AdvantageGroup (not timed). */
+        void warmUp(KafkaProducer<byte[], byte[]> producer, Reader reader)
+                throws InterruptedException {
+            sendGroup(producer, "warm-up", null);
+            producer.flush();
+            reader.waitForRecords(1, Duration.ofMinutes(1));
         }
 
         /**
