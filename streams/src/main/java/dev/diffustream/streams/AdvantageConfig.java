@@ -50,7 +50,8 @@ public record AdvantageConfig(
                 ZeroVariancePolicy zeroVariance,
         @JsonPropertyDescription(
                         "Wall-clock deadline in ms after a group's first record: the group then"
-                                + " closes (DEADLINE) with the members present.")
+                                + " closes (DEADLINE) with the members present (after a restart,"
+                                + " restored groups get one more full deadline).")
                 long groupDeadlineMs,
         @JsonPropertyDescription(
                         "Wall-clock interval in ms at which deadlines and forget timers are"

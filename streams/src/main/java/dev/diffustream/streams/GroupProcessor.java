@@ -55,6 +55,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
     private KeyValueStore<String, AdvantageMember> members;
     private KeyValueStore<String, String> timers;
     private AdvantageMetrics metrics;
+    private long deadlinesResumeAt;
 
     GroupProcessor(
             AdvantageConfig cfg,
@@ -75,6 +76,9 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         this.members = context.getStateStore(AdvantageTopology.MEMBERS_STORE);
         this.timers = context.getStateStore(AdvantageTopology.TIMERS_STORE);
         this.metrics = new AdvantageMetrics(cfg.metricsSource(), context.taskId().toString());
+        // After a (re)start the task's restored groups get one more full deadline: their
+        // missing records may be waiting in the input after an outage longer than the deadline.
+        this.deadlinesResumeAt = context.currentSystemTimeMs() + cfg.groupDeadlineMs();
         // Wall-clock, not stream time: a stalled input must not keep a group open forever.
         context.schedule(
                 Duration.ofMillis(cfg.punctuateIntervalMs()),
@@ -374,9 +378,14 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         metrics.latency(now - state.firstSeenMs());
     }
 
-    /** Closes every group whose deadline passed; forgets closed groups past their retention. */
+    /**
+     * Closes every group whose deadline passed (but none before a full deadline has passed since
+     * this task started); forgets closed groups past their retention.
+     */
     private void fireTimers(long now) {
-        for (String key : due(Timers.DEADLINE, now)) {
+        // Groups first seen since the start have deadlines >= deadlinesResumeAt anyway.
+        List<String> dueDeadlines = now < deadlinesResumeAt ? List.of() : due(Timers.DEADLINE, now);
+        for (String key : dueDeadlines) {
             String groupId = Timers.groupId(key);
             GroupState state = groups.get(groupId);
             if (state != null && !state.isClosed()) {
