@@ -94,9 +94,4 @@ public final class AceCodeReader {
         }
         return v.asDouble();
     }
-
-    /** For callers that want the same error type for semantic problems found later. */
-    static TaskDataException error(AceCodeRow row, String message) {
-        return new TaskDataException(row.file(), row.line(), message);
-    }
 }

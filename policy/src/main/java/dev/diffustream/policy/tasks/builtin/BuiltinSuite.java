@@ -32,14 +32,18 @@ import java.util.SplittableRandom;
  * values come from a Java evaluator of the same expression tree that renders the reference solution
  * ({@link PyExpr}), and the inputs are chosen so that the tests reject plausible near misses (one
  * operation alone, the two in swapped order, the other aggregation, ...) wherever an input tells
- * them apart.
+ * them apart. Degenerate draws are redrawn: a chain or conditional the identity function would pass
+ * ("plus 3 then minus 3"), a conditional where one branch never matters, a logic task where one
+ * condition never matters, a test set whose expected values are all equal.
  *
  * <p><b>Families and compositions.</b> Six families, each combining two primitives (see {@link
  * Families}): {@code arithmetic} (two integer operations in sequence), {@code strings} (two string
  * operations), {@code lists} (two list operations), {@code conditionals} (a condition × the
  * operation of the true branch), {@code loops} (an aggregation sum/max/min × the operation applied
  * to every item, as a generator expression), {@code logic} (two conditions joined by and/or). A
- * composition is a pair of primitive indices (i, j) into the family's two slot lists.
+ * composition is a pair of primitive indices (i, j) into the family's two slot lists. Same-kind
+ * families never pair a primitive with itself, and logic leaves out even/odd and gt/ge (one
+ * condition always decides).
  *
  * <p><b>Held-out rule.</b> Composition (i, j) is held out iff {@code (i + j) mod 5 == 2}. The rule
  * is symmetric, so for same-kind families the unordered pair is held out: neither "a then b" nor "b
