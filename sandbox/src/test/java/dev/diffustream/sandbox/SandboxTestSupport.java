@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,13 +64,28 @@ final class SandboxTestSupport {
         return out;
     }
 
-    /** Names in the host's temporary directory. */
+    /**
+     * Entries of the host's temporary directory that the sandbox could have made: its own
+     * directories, and anything owned by a sandbox uid (the directory is shared with other
+     * processes, so the rest of it is not ours to compare).
+     */
     static Set<String> tmpEntries() {
         Set<String> names = new TreeSet<>();
         try (DirectoryStream<Path> tmp =
                 Files.newDirectoryStream(Path.of(System.getProperty("java.io.tmpdir")))) {
             for (Path p : tmp) {
-                names.add(p.getFileName().toString());
+                String name = p.getFileName().toString();
+                int owner = -1;
+                try {
+                    owner = (Integer) Files.getAttribute(p, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException | RuntimeException e) {
+                    // removed while we looked
+                }
+                if (name.startsWith("diffustream-sandbox-")
+                        || name.startsWith("diffustream-unisolated-")
+                        || owner >= 60000) {
+                    names.add(name);
+                }
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot list the temporary directory", e);

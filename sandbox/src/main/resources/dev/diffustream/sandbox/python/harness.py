@@ -35,6 +35,7 @@ import resource
 import select
 import sys
 import time
+import types  # noqa: F401 -- imports fine only before the audit hook: it reads tb_frame at import
 
 _MAX_RES = 64 * 1024
 _READ_CHUNK = 1 << 20
@@ -847,8 +848,8 @@ class Harness:
 
     def kill_all(self, child_pid):
         """SIGKILLs every other process of the sandbox (bwrap's init excepted); returns the
-        child's wait status if it was reaped here."""
-        status = None
+        child's (wait status, rusage) if it was reaped here."""
+        reaped = None
         deadline = time.monotonic() + 10.0
         while True:
             try:
@@ -864,17 +865,17 @@ class Harness:
                 raise
             while True:
                 try:
-                    pid, st = posix.waitpid(-1, posix.WNOHANG)
+                    pid, st, usage = posix.wait4(-1, posix.WNOHANG)
                 except ChildProcessError:
                     break
                 if pid == 0:
                     break
                 if pid == child_pid:
-                    status = st
+                    reaped = (st, usage)
             if time.monotonic() > deadline:
                 _fatal("processes of the sandbox did not die within 10 s")
             time.sleep(0.0002)
-        return status
+        return reaped
 
     def run_child(self, mode, payload, code, setup, test_code, timeout, prep, scrub):
         """Runs one check or test in a fresh child; returns (outcome, ms, msg, out)."""
@@ -939,9 +940,12 @@ class Harness:
             if exited:
                 break
         elapsed_ms = int((time.monotonic() - started) * 1000)
-        status = self.kill_all(pid)
-        if status is None:
-            _, status = posix.waitpid(pid, 0)
+        reaped = self.kill_all(pid)
+        if reaped is None:
+            _, status, usage = posix.wait4(pid, 0)
+        else:
+            status, usage = reaped
+        cpu_used = usage.ru_utime + usage.ru_stime
         # Every writer is dead now: drain the pipes to EOF.
         for fd in open_fds:
             while True:
@@ -952,8 +956,8 @@ class Harness:
         for fd in (out_r, res_r, pidfd):
             posix.close(fd)
         self.discard(workdir)
-        return self.classify(mode, state["found"], timed_out, status, bytes(res), bytes(out),
-                             elapsed_ms, timeout)
+        return self.classify(mode, state["found"], timed_out, status, cpu_used, bytes(res),
+                             bytes(out), elapsed_ms, timeout)
 
     def discard(self, workdir):
         """Deletes a test's work dir; what cannot be deleted is moved out of reach."""
@@ -978,7 +982,7 @@ class Harness:
                     else:
                         posix.unlink(entry.path)
 
-    def classify(self, mode, found, timed_out, status, res, out, ms, timeout):
+    def classify(self, mode, found, timed_out, status, cpu_used, res, out, ms, timeout):
         out_text = out.decode("utf-8", "replace")
         how, sig = _describe_status(status)
         if mode == "syntax":
@@ -993,8 +997,9 @@ class Harness:
             return "PASSED", ms, "", out_text
         if timed_out:
             return "TIMEOUT", ms, "no result within %gs" % timeout, out_text
-        if sig in (_signal.SIGXCPU, _signal.SIGKILL):
-            return "TIMEOUT", ms, "CPU time limit exceeded (%s)" % how, out_text
+        cpu_limit = self.child_cfg["cpu"]
+        if sig == _signal.SIGXCPU or (sig == _signal.SIGKILL and cpu_used >= cpu_limit - 0.1):
+            return "TIMEOUT", ms, "CPU time limit of %ds exceeded (%s)" % (cpu_limit, how), out_text
         marker = res.rfind(b"\x00\x01")
         if marker >= 0 and marker + 2 < len(res):
             tag = res[marker + 2:marker + 3]
