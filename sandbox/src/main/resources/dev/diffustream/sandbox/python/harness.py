@@ -697,23 +697,27 @@ def _child(mode, payload, code, setup, test_code, nonce, out_w, res_w, workdir, 
         finally:
             posix._exit(73)
 
-    if mode == "syntax":
-        _run_syntax_check(payload)
+    if mode != "test":
+        # The syntax check shares the first test's process: its verdict is the first line the
+        # harness reads, written before any untrusted code runs.
+        _check_syntax(payload, mode == "syntax")
     _run_test(code, setup, test_code, nonce, g, prep)
 
 
-def _run_syntax_check(block):
+def _check_syntax(block, only):
     # Same as ast.parse(block.strip()), without importing the ast module.
     try:
         compile(block.strip(), "<unknown>", "exec", _ast.PyCF_ONLY_AST)
-        posix.write(3, b"OK")
+        posix.write(3, b"OK\n")
     except BaseException as e:  # SyntaxError; also ValueError (NUL bytes), MemoryError, ...
         try:
             msg = ("%s: %s" % (type(e).__name__, e)).encode("utf-8", "replace")[:500]
         except BaseException:
             msg = b"unparsable"
-        posix.write(3, b"S" + msg)
-    posix._exit(0)
+        posix.write(3, b"S" + msg.replace(b"\n", b" ") + b"\n")
+        posix._exit(0)
+    if only:
+        posix._exit(0)
 
 
 def _run_test(code, setup, test_code, nonce, g, prep):
@@ -983,16 +987,27 @@ class Harness:
                         posix.unlink(entry.path)
 
     def classify(self, mode, found, timed_out, status, cpu_used, res, out, ms, timeout):
+        """Returns (syntax verdict or None, test result or None), each (outcome, ms, msg, out)."""
         out_text = out.decode("utf-8", "replace")
         how, sig = _describe_status(status)
-        if mode == "syntax":
-            if res == b"OK":
-                return "OK", ms, "", out_text
-            if res.startswith(b"S"):
-                return "SYNTAX", ms, res[1:].decode("utf-8", "replace"), out_text
-            if timed_out:
-                return "SYNTAX", ms, "the parser did not finish within %gs" % timeout, out_text
-            return "SYNTAX", ms, "the parser failed (%s)" % how, out_text
+        syntax = None
+        if mode != "test":
+            verdict, newline, res = res.partition(b"\n")
+            if newline and verdict == b"OK":
+                syntax = ("OK", ms, "", "")
+            elif newline and verdict.startswith(b"S"):
+                return ("SYNTAX", ms, verdict[1:].decode("utf-8", "replace"), out_text), None
+            elif timed_out:
+                return ("SYNTAX", ms, "the parser did not finish within %gs" % timeout,
+                        out_text), None
+            else:
+                return ("SYNTAX", ms, "the parser failed (%s)" % how, out_text), None
+            if mode == "syntax":
+                return syntax, None
+        return syntax, self.classify_test(found, timed_out, sig, how, cpu_used, res, out_text, ms,
+                                          timeout)
+
+    def classify_test(self, found, timed_out, sig, how, cpu_used, res, out_text, ms, timeout):
         if found:
             return "PASSED", ms, "", out_text
         if timed_out:
@@ -1046,28 +1061,42 @@ class Harness:
             tests.clear()
             compiled.clear()
 
-        outcome, ms, msg, out = self.run_child("syntax", block, None, None, None,
-                                               self.test_timeout, prep, scrub)
-        self.record("S", 0, outcome, ms, msg, out)
-        if outcome != "OK":
-            _emit(b"D\n")
-            return
+        syntax_known = False
+        not_compiling = []
         for index in range(len(compiled)):
             test_code, error = compiled[index]
-            remain = self.budget - (time.monotonic() - started)
+            compiled[index] = None
             if error is not None:
-                self.record("T", index, "ERROR", 0, error, "")
-            elif remain <= 0.05:
+                not_compiling.append((index, error))
+                continue
+            remain = self.budget - (time.monotonic() - started)
+            if remain <= 0.05:
                 self.record("T", index, "SKIPPED", 0,
                             "the execution time budget of %gs was exhausted" % self.budget, "")
-            else:
-                timeout = min(self.test_timeout, remain)
-                outcome, ms, msg, out = self.run_child("test", None, code, setup, test_code,
-                                                       timeout, prep, scrub)
-                if outcome == "TIMEOUT" and timeout < self.test_timeout:
-                    msg = "the execution time budget of %gs was exhausted" % self.budget
-                self.record("T", index, outcome, ms, msg, out)
+                continue
+            timeout = min(self.test_timeout, remain)
+            syntax, result = self.run_child("test" if syntax_known else "both", block, code,
+                                            setup, test_code, timeout, prep, scrub)
             test_code = None
+            if not syntax_known:
+                self.record("S", 0, *syntax)
+                if syntax[0] != "OK":
+                    _emit(b"D\n")
+                    return
+                syntax_known = True
+            outcome, ms, msg, out = result
+            if outcome == "TIMEOUT" and timeout < self.test_timeout:
+                msg = "the execution time budget of %gs was exhausted" % self.budget
+            self.record("T", index, outcome, ms, msg, out)
+        if not syntax_known:
+            syntax, _ = self.run_child("syntax", block, None, None, None, self.test_timeout, prep,
+                                       scrub)
+            self.record("S", 0, *syntax)
+            if syntax[0] != "OK":
+                _emit(b"D\n")
+                return
+        for index, error in not_compiling:
+            self.record("T", index, "ERROR", 0, error, "")
         _emit(b"D\n")
 
 
