@@ -307,7 +307,7 @@ public final class LocalKafka implements AutoCloseable {
             }
 
             BrokerJvm jvm = BrokerJvm.prepare(classDataSharing);
-            List<String> cmd = new ArrayList<>(jvm.command(heap, fastStartup, logback));
+            List<String> cmd = new ArrayList<>(jvm.command(heap, fastStartup, logback, dir));
             cmd.add(Long.toString(ProcessHandle.current().pid()));
             cmd.add(config.toString());
             boolean formatted = Files.isRegularFile(logDirs.resolve("meta.properties"));
@@ -409,6 +409,30 @@ public final class LocalKafka implements AutoCloseable {
             props.put(AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, "1000");
             props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
             props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "2000");
+            // Wait for the port first: an AdminClient would log a warning for every refused try.
+            while (!accepts(p)) {
+                if (!process.isAlive()) {
+                    throw failure(
+                            "the broker JVM exited with code "
+                                    + exitCode(process)
+                                    + " during start-up",
+                            p,
+                            cp,
+                            log);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw failure(
+                            "the broker did not open port "
+                                    + p
+                                    + " within "
+                                    + startTimeout.toSeconds()
+                                    + " s",
+                            p,
+                            cp,
+                            log);
+                }
+                sleep(50);
+            }
             try (Admin admin = Admin.create(props)) {
                 while (true) {
                     if (!process.isAlive()) {
@@ -471,6 +495,24 @@ public final class LocalKafka implements AutoCloseable {
                             + "JVM, and the broker log "
                             + log
                             + (tail.isEmpty() ? "" : "; its last lines:\n" + tail));
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LocalKafkaException("interrupted while waiting for the broker", e);
         }
     }
 

@@ -53,6 +53,9 @@ public final class BrokerJvm {
 
     private static final int KEEP_ARCHIVES = 4;
 
+    /** A system property naming the data directory, set first on the broker's command line. */
+    public static final String MARKER_PROPERTY = "diffustream.broker.dir";
+
     private final List<Path> classpath;
     private final Optional<Path> sharedArchive;
     private final Optional<Path> archiveToWrite;
@@ -110,9 +113,12 @@ public final class BrokerJvm {
     }
 
     /** The full command: java, flags, classpath, launcher main class and its arguments. */
-    public List<String> command(String heap, boolean fastStartup, Path logbackConfig) {
+    public List<String> command(
+            String heap, boolean fastStartup, Path logbackConfig, Path dataDir) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // First, so that ps and /proc/<pid>/cmdline (read only up to 4 KiB by the JDK) show it.
+        cmd.add("-D" + MARKER_PROPERTY + "=" + dataDir);
         cmd.add("-Xmx" + heap);
         cmd.add("-Xms64m");
         // One small heap and two cores: the serial collector starts fastest and pauses little.

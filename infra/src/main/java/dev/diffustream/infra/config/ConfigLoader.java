@@ -103,6 +103,13 @@ public final class ConfigLoader<T extends Record> {
     /** A loaded configuration and its renderings. */
     public record Loaded<T extends Record>(T value, String yaml, String sha256) {}
 
+    /**
+     * A value set on the command line: {@code path} is a dotted key path ({@code kafka.bootstrap},
+     * {@code kafka.client.security.protocol}), {@code source} what to name in messages ({@code
+     * option --bootstrap}).
+     */
+    public record Setting(String path, String value, String source) {}
+
     /** One documented key. */
     public record KeyDoc(
             String path, String type, String defaultValue, String description, String env) {}
@@ -118,23 +125,40 @@ public final class ConfigLoader<T extends Record> {
      * @throws ConfigException naming file, line and key path of every unknown key and bad value
      */
     public Loaded<T> load(Path file, Map<String, String> env) {
-        String yaml = null;
-        if (file != null) {
-            try {
-                yaml = Files.readString(file, StandardCharsets.UTF_8);
-            } catch (NoSuchFileException e) {
-                throw new ConfigException(file + ": no such file");
-            } catch (IOException e) {
-                throw new ConfigException(file + ": cannot read: " + e.getMessage());
-            }
+        return load(readFile(file), file == null ? null : file.toString(), env, List.of());
+    }
+
+    /**
+     * Loads defaults → {@code file} (if not null) → {@code env} → {@code settings} (command-line
+     * options, highest precedence).
+     */
+    public Loaded<T> load(Path file, Map<String, String> env, List<Setting> settings) {
+        return load(readFile(file), file == null ? null : file.toString(), env, settings);
+    }
+
+    private static String readFile(Path file) {
+        if (file == null) {
+            return null;
         }
-        return load(yaml, file == null ? null : file.toString(), env);
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(file + ": no such file");
+        } catch (IOException e) {
+            throw new ConfigException(file + ": cannot read: " + e.getMessage());
+        }
     }
 
     /**
      * Loads defaults → {@code yaml} (named {@code source} in messages; may be null) → {@code env}.
      */
     public Loaded<T> load(String yaml, String source, Map<String, String> env) {
+        return load(yaml, source, env, List.of());
+    }
+
+    /** Loads defaults → {@code yaml} → {@code env} → {@code settings}. */
+    public Loaded<T> load(
+            String yaml, String source, Map<String, String> env, List<Setting> settings) {
         List<String> problems = new ArrayList<>();
         Node tree = toTree(defaults, type, Origin.DEFAULT);
         if (yaml != null) {
@@ -144,6 +168,16 @@ public final class ConfigLoader<T extends Record> {
             }
         }
         tree = applyEnv(tree, env, problems);
+        for (Setting setting : settings) {
+            Origin origin = new Origin(setting.source(), 0);
+            List<String> path = new ArrayList<>();
+            String error = resolvePath(type, List.of(setting.path().split("\\.", -1)), 0, path);
+            if (error != null) {
+                problems.add(origin + ": " + error);
+                continue;
+            }
+            tree = set(tree, type, path, 0, setting.value(), origin, problems);
+        }
         if (!problems.isEmpty()) {
             throw new ConfigException(problems);
         }
@@ -400,6 +434,38 @@ public final class ConfigLoader<T extends Record> {
                 + at
                 + "' has no keys; it cannot be set as "
                 + String.join("_", tokens.subList(0, tokens.size()));
+    }
+
+    /** Resolves a dotted key path (exact component names) to a key path; an error or null. */
+    private static String resolvePath(Type type, List<String> parts, int from, List<String> path) {
+        Class<?> raw = raw(type);
+        String at = String.join(".", path);
+        if (from == parts.size()) {
+            return raw.isRecord()
+                    ? "'"
+                            + at
+                            + "' is a section; set one of its keys ("
+                            + String.join(", ", components(raw).keySet())
+                            + ")"
+                    : null;
+        }
+        if (raw.isRecord()) {
+            Map<String, RecordComponent> components = components(raw);
+            RecordComponent c = components.get(parts.get(from));
+            if (c == null) {
+                return "unknown key '"
+                        + join(at, parts.get(from))
+                        + "'"
+                        + suggestion(parts.get(from), components.keySet());
+            }
+            path.add(c.getName());
+            return resolvePath(c.getGenericType(), parts, from + 1, path);
+        }
+        if (Map.class.isAssignableFrom(raw) && !raw(typeArg(type, 1)).isRecord()) {
+            path.add(String.join(".", parts.subList(from, parts.size())));
+            return null;
+        }
+        return "'" + at + "' has no keys";
     }
 
     private static Node set(
@@ -989,8 +1055,11 @@ public final class ConfigLoader<T extends Record> {
         return path.isEmpty() ? "the configuration" : "'" + path + "'";
     }
 
-    /** " (did you mean 'x'?)" for the closest known key, or "" (then the known keys are listed). */
-    static String suggestion(String key, Collection<String> known) {
+    /**
+     * {@code " (did you mean 'x'?)"} for the known name closest to {@code key} (case, {@code _} and
+     * {@code -} ignored), or {@code " (known keys: a, b)"} when none is close.
+     */
+    public static String suggestion(String key, Collection<String> known) {
         String k = normalize(key);
         String best = null;
         int bestDistance = Integer.MAX_VALUE;

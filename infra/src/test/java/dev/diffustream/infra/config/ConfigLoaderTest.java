@@ -122,6 +122,45 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldLetCommandLineOverridesBeatTheEnvironmentAndNameTheOptionWhenWrong() {
+        // given the environment and the command line both setting the bootstrap
+        Map<String, String> env = Map.of("DIFFUSTREAM_KAFKA_BOOTSTRAP", "env:1");
+        List<ConfigLoader.Setting> cli =
+                List.of(
+                        new ConfigLoader.Setting("kafka.bootstrap", "cli:2", "option --bootstrap"),
+                        new ConfigLoader.Setting(
+                                "kafka.client.security.protocol", "SSL", "option --set"));
+
+        // when loaded, then the command line wins and map keys keep their dots
+        Recipe r = loader.load(null, env, cli).value();
+        assertThat(r.kafka().bootstrap()).isEqualTo("cli:2");
+        assertThat(r.kafka().client()).containsEntry("security.protocol", "SSL");
+
+        // and a wrong path names the option
+        assertThatThrownBy(
+                        () ->
+                                loader.load(
+                                        null,
+                                        Map.of(),
+                                        List.of(
+                                                new ConfigLoader.Setting(
+                                                        "kafka.bootstrp", "x", "option --set"))))
+                .hasMessage(
+                        "option --set: unknown key 'kafka.bootstrp' (did you mean 'bootstrap'?)");
+        assertThatThrownBy(
+                        () ->
+                                loader.load(
+                                        null,
+                                        Map.of(),
+                                        List.of(
+                                                new ConfigLoader.Setting(
+                                                        "kafka.partitions",
+                                                        "many",
+                                                        "option --set"))))
+                .hasMessage("option --set: 'kafka.partitions': expected integer, got 'many'");
+    }
+
+    @Test
     void shouldIgnoreVariablesThatNameNoSection() {
         // given variables of the launcher and the test cluster
         Map<String, String> env =

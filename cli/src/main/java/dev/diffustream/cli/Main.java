@@ -1,0 +1,216 @@
+package dev.diffustream.cli;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import dev.diffustream.infra.LocalKafkaException;
+import dev.diffustream.infra.config.ConfigException;
+import dev.diffustream.infra.config.ConfigLoader;
+import dev.diffustream.infra.config.ConfigLoader.Loaded;
+import dev.diffustream.infra.config.ConfigLoader.Setting;
+import dev.diffustream.schemas.registry.SchemaRegistryException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.HelpCommand;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code diffustream} command.
+ *
+ * <p><b>Adding a subcommand</b> is one class and one line: write a {@code @Command(name = "…")}
+ * class implementing {@code Callable<Integer>} (see {@link TopicsCommand} for a small one), get the
+ * resolved recipe with {@code Main.of(spec).recipe()} (a {@code @Spec CommandSpec spec} field), and
+ * add the class to {@code subcommands} below. The global options ({@code --recipe}, {@code
+ * --bootstrap}, {@code --registry}, {@code --prefix}, {@code --set}, {@code --verbose}) work on
+ * every subcommand; errors thrown from {@code call()} are printed as one line (stack trace with
+ * {@code --verbose}) with exit code 1. See cli/README.md.
+ */
+@Command(
+        name = "diffustream",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        description =
+                "Asynchronous Coupled-GRPO post-training of masked-diffusion code models on Kafka.",
+        subcommands = {
+            InfraCommand.class,
+            TopicsCommand.class,
+            ConfigCommand.class,
+            HelpCommand.class,
+        })
+public final class Main implements Runnable {
+
+    @Spec CommandSpec spec;
+
+    @Option(
+            names = "--recipe",
+            scope = ScopeType.INHERIT,
+            paramLabel = "FILE",
+            description =
+                    "Recipe YAML (defaults → this file → DIFFUSTREAM_* environment → options).")
+    Path recipeFile;
+
+    @Option(
+            names = "--bootstrap",
+            scope = ScopeType.INHERIT,
+            paramLabel = "HOST:PORT",
+            description = "Kafka bootstrap servers (overrides kafka.bootstrap).")
+    String bootstrap;
+
+    @Option(
+            names = "--registry",
+            scope = ScopeType.INHERIT,
+            paramLabel = "URL",
+            description = "Schema registry URL (overrides kafka.registry).")
+    String registry;
+
+    @Option(
+            names = "--prefix",
+            scope = ScopeType.INHERIT,
+            paramLabel = "PREFIX",
+            description = "Topic prefix of the run (overrides kafka.topicPrefix).")
+    String prefix;
+
+    @Option(
+            names = "--set",
+            scope = ScopeType.INHERIT,
+            paramLabel = "KEY=VALUE",
+            description = "Sets any recipe key, e.g. --set kafka.partitions=2 (repeatable).")
+    List<String> settings = new ArrayList<>();
+
+    boolean verbose;
+
+    private Loaded<Recipe> loaded;
+
+    @Option(
+            names = {"-v", "--verbose"},
+            scope = ScopeType.INHERIT,
+            description = "Debug logging, and stack traces with errors.")
+    void setVerbose(boolean verbose) {
+        this.verbose = verbose;
+        if (verbose) {
+            Logs.verbose();
+        }
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** The root command object of the command line a subcommand runs in. */
+    public static Main of(CommandSpec spec) {
+        return (Main) spec.root().userObject();
+    }
+
+    /** The recipe resolved from defaults, {@code --recipe}, the environment and the options. */
+    public synchronized Recipe recipe() {
+        return loadedRecipe().value();
+    }
+
+    /** The resolved recipe with its YAML rendering and hash. */
+    public synchronized Loaded<Recipe> loadedRecipe() {
+        if (loaded == null) {
+            loaded = Recipe.loader().load(recipeFile, System.getenv(), commandLineSettings());
+        }
+        return loaded;
+    }
+
+    /** The loader used for the recipe (for {@code config --describe}). */
+    public ConfigLoader<Recipe> loader() {
+        return Recipe.loader();
+    }
+
+    List<Setting> commandLineSettings() {
+        List<Setting> out = new ArrayList<>();
+        for (String s : settings) {
+            int eq = s.indexOf('=');
+            if (eq <= 0) {
+                throw new ConfigException("option --set: expected KEY=VALUE, got '" + s + "'");
+            }
+            out.add(
+                    new Setting(
+                            s.substring(0, eq).strip(),
+                            s.substring(eq + 1),
+                            "option --set " + s.substring(0, eq).strip()));
+        }
+        if (bootstrap != null) {
+            out.add(new Setting("kafka.bootstrap", bootstrap, "option --bootstrap"));
+        }
+        if (registry != null) {
+            out.add(new Setting("kafka.registry", registry, "option --registry"));
+        }
+        if (prefix != null) {
+            out.add(new Setting("kafka.topicPrefix", prefix, "option --prefix"));
+        }
+        return out;
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests: no {@code System.exit}). */
+    public static int run(String... args) {
+        return newCommandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true))
+                .execute(args);
+    }
+
+    /** The command line writing to {@code out} and {@code err}. */
+    public static CommandLine newCommandLine(PrintWriter out, PrintWriter err) {
+        Main main = new Main();
+        CommandLine cmd = new CommandLine(main);
+        cmd.setOut(out);
+        cmd.setErr(err);
+        cmd.setExecutionExceptionHandler(
+                (e, commandLine, parseResult) -> {
+                    commandLine.getErr().println("diffustream: " + message(e));
+                    if (main.verbose) {
+                        e.printStackTrace(commandLine.getErr());
+                    }
+                    commandLine.getErr().flush();
+                    return 1;
+                });
+        return cmd;
+    }
+
+    /** One line (or one block, for several config problems) saying what went wrong. */
+    static String message(Throwable e) {
+        if (e instanceof CliException
+                || e instanceof ConfigException
+                || e instanceof SchemaRegistryException
+                || e instanceof LocalKafkaException
+                || e instanceof IllegalArgumentException
+                || e instanceof IllegalStateException) {
+            return String.valueOf(e.getMessage());
+        }
+        return e + " (run with --verbose for details)";
+    }
+
+    /** Switches logging between quiet (default, logback.xml) and debug. */
+    static final class Logs {
+        private Logs() {}
+
+        static void verbose() {
+            if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+                context.getLogger("dev.diffustream").setLevel(Level.DEBUG);
+                context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
+            }
+        }
+    }
+
+    /** The version from the jar manifest, or "dev". */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"diffustream " + (v == null ? "dev" : v)};
+        }
+    }
+}
