@@ -322,7 +322,9 @@ public final class SandboxEngine implements AutoCloseable {
 
         String lastError = "no attempt was made";
         String lastSlot = "";
-        for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
+        int attempts = 0;
+        for (int attempt = 1; attempt <= config.maxAttempts() && !closed; attempt++) {
+            attempts = attempt;
             if (attempt > 1) {
                 sleep(config.retryBackoffMs() << Math.min(attempt - 2, 20));
             }
@@ -362,9 +364,9 @@ public final class SandboxEngine implements AutoCloseable {
                 Double.NaN,
                 Double.NaN,
                 elapsedMs(started),
-                config.maxAttempts(),
+                Math.max(1, attempts),
                 lastSlot,
-                lastError,
+                closed ? "the sandbox engine was closed: " + lastError : lastError,
                 null);
     }
 

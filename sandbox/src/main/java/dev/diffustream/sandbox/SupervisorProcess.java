@@ -34,6 +34,7 @@ final class SupervisorProcess implements AutoCloseable {
     private Process process;
     private OutputStream stdin;
     private BlockingQueue<String> lines;
+    private volatile boolean closed;
 
     /**
      * @param launcher a single long-lived thread that starts every supervisor: the supervisor arms
@@ -170,6 +171,9 @@ final class SupervisorProcess implements AutoCloseable {
     /** Replaces a dead or unusable supervisor process. */
     void restart() throws SandboxFault {
         destroy();
+        if (closed) {
+            throw new SandboxFault("the sandbox engine is closed");
+        }
         start();
     }
 
@@ -195,6 +199,7 @@ final class SupervisorProcess implements AutoCloseable {
     /** Ends the supervisor: closing its stdin makes it clean up and exit. */
     @Override
     public void close() {
+        closed = true;
         Process p = process;
         process = null;
         if (p == null) {
