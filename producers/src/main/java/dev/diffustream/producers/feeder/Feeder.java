@@ -1,0 +1,202 @@
+package dev.diffustream.producers.feeder;
+
+import dev.diffustream.policy.tasks.CodeTask;
+import dev.diffustream.policy.tasks.TaskSplit;
+import dev.diffustream.policy.tasks.TaskSuite;
+import dev.diffustream.schemas.Seeds;
+import dev.diffustream.schemas.Topic;
+import dev.diffustream.schemas.Topics;
+import dev.diffustream.schemas.avro.Split;
+import dev.diffustream.schemas.avro.Task;
+import dev.diffustream.schemas.config.KafkaConfig;
+import dev.diffustream.schemas.config.RunConfig;
+import dev.diffustream.schemas.kafka.Clients;
+import dev.diffustream.schemas.serde.RecordDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes a task suite's split to {@code tasks} in a seeded order, epoch after epoch, paced so
+ * that it never runs more than {@link FeederConfig#maxAheadGroups()} groups ahead of what the
+ * learner has consumed. Each task is published in its own transaction, so a restarted feeder finds
+ * exactly where it stopped (the highest committed sequence of its run) and continues from there.
+ */
+public final class Feeder {
+    private static final Logger LOG = LoggerFactory.getLogger(Feeder.class);
+
+    /** Progress callback. */
+    @FunctionalInterface
+    public interface Progress {
+        void published(long sequence, long total, long consumedGroups);
+    }
+
+    private final KafkaConfig kafka;
+    private final RunConfig run;
+    private final FeederConfig cfg;
+    private final Topics topics;
+    private final TaskSuite suite;
+
+    public Feeder(
+            KafkaConfig kafka, RunConfig run, FeederConfig cfg, Topics topics, TaskSuite suite) {
+        this.kafka = kafka;
+        this.run = run;
+        this.cfg = cfg;
+        this.topics = topics;
+        this.suite = suite;
+    }
+
+    /** The split named in config. */
+    static TaskSplit split(String name) {
+        try {
+            return TaskSplit.valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    "feeder.split must be one of train, heldout, test; got '" + name + "'", e);
+        }
+    }
+
+    /**
+     * The order of the split's tasks in {@code epoch}: a seeded shuffle, the same for the same root
+     * seed and epoch.
+     */
+    static List<CodeTask> order(List<CodeTask> tasks, long rootSeed, int epoch) {
+        List<CodeTask> out = new ArrayList<>(tasks);
+        Collections.shuffle(out, new Random(Seeds.derive(rootSeed, "feeder-epoch", epoch)));
+        return out;
+    }
+
+    /**
+     * Feeds until every task of every epoch is published or {@code stop} says so.
+     *
+     * @return the number of tasks published by this call
+     */
+    public long run(BooleanSupplier stop, Progress progress) throws InterruptedException {
+        TaskSplit split = split(cfg.split());
+        List<CodeTask> tasks = suite.load(split);
+        if (tasks.isEmpty()) {
+            throw new IllegalArgumentException(
+                    "task suite '" + cfg.suite() + "' has no tasks in split " + cfg.split());
+        }
+        long perEpoch = tasks.size();
+        long total = perEpoch * cfg.epochs();
+        if (cfg.maxTasks() > 0) {
+            total = Math.min(total, cfg.maxTasks());
+        }
+        Topic<Task> topic = topics.tasks();
+        long next = lastPublishedSequence(topic) + 1;
+        if (next > 0) {
+            LOG.info("feeder: resuming run {} at task sequence {} of {}", run.id(), next, total);
+        }
+        long published = 0;
+        Map<String, Object> props =
+                Clients.transactionalProducer(
+                        kafka, "feeder-" + run.id(), topics.prefix() + "feeder-" + run.id());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props);
+                LearnerProgress learner = new LearnerProgress(kafka, topics.metrics(), run.id())) {
+            producer.initTransactions();
+            int cachedEpoch = -1;
+            List<CodeTask> ordered = List.of();
+            long consumed = learner.consumedGroups(Duration.ZERO);
+            for (long seq = next; seq < total && !stop.getAsBoolean(); seq++) {
+                while (seq - consumed >= cfg.maxAheadGroups() && !stop.getAsBoolean()) {
+                    consumed = learner.consumedGroups(Duration.ofMillis(cfg.pacingPollMs()));
+                }
+                if (stop.getAsBoolean()) {
+                    break;
+                }
+                int epoch = (int) (seq / perEpoch);
+                if (epoch != cachedEpoch) {
+                    ordered = order(tasks, run.seed(), epoch);
+                    cachedEpoch = epoch;
+                }
+                CodeTask t = ordered.get((int) (seq % perEpoch));
+                Task event = toEvent(t, epoch, seq);
+                producer.beginTransaction();
+                producer.send(
+                        new ProducerRecord<>(
+                                topic.name(),
+                                t.id().getBytes(StandardCharsets.UTF_8),
+                                topic.valueSerde().serialize(topic.name(), event)));
+                producer.commitTransaction();
+                published++;
+                progress.published(seq, total, consumed);
+                consumed = learner.consumedGroups(Duration.ZERO);
+            }
+        }
+        return published;
+    }
+
+    Task toEvent(CodeTask t, int epoch, long seq) {
+        return Task.newBuilder()
+                .setRunId(run.id())
+                .setTaskId(t.id())
+                .setPrompt(t.prompt())
+                .setTests(t.tests())
+                .setEntryPoint(t.entryPoint())
+                .setSetupCode(t.setupCode())
+                .setSource(t.source())
+                .setSplit(toSplit(t.split()))
+                .setEpoch(epoch)
+                .setSequence(seq)
+                .setSeed(Seeds.derive(run.seed(), "task", seq))
+                .build();
+    }
+
+    static Split toSplit(TaskSplit s) {
+        return switch (s) {
+            case TRAIN -> Split.TRAIN;
+            case HELDOUT -> Split.HELDOUT;
+            case TEST -> Split.TEST;
+        };
+    }
+
+    /** The highest sequence this run has committed to {@code tasks}, or -1. */
+    private long lastPublishedSequence(Topic<Task> topic) {
+        Map<String, Object> props = Clients.consumer(kafka, "feeder-resume-" + run.id(), null);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props)) {
+            List<PartitionInfo> infos = c.partitionsFor(topic.name(), Duration.ofSeconds(30));
+            if (infos == null || infos.isEmpty()) {
+                throw new IllegalStateException(
+                        "topic "
+                                + topic.name()
+                                + " does not exist: create the topics first (diffustream infra"
+                                + " or the topic initialiser)");
+            }
+            List<TopicPartition> tps =
+                    infos.stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = c.endOffsets(tps);
+            RecordDecoder<Task> decoder = new RecordDecoder<>(topic);
+            long max = -1;
+            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    try {
+                        Task t = decoder.value(r);
+                        if (run.id().equals(t.getRunId())) {
+                            max = Math.max(max, t.getSequence());
+                        }
+                    } catch (RuntimeException e) {
+                        LOG.warn("feeder: skipping undecodable task record: {}", e.getMessage());
+                    }
+                }
+            }
+            return max;
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.diffustream.producers.feeder;
+
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** The task feeder (recipe section {@code feeder}). */
+public record FeederConfig(
+        @JsonPropertyDescription(
+                        "Task suite: builtin[:seed], acecode:<path>[?difficulty=hard],"
+                                + " humaneval:<path>, mbpp:<path>.")
+                String suite,
+        @JsonPropertyDescription("Split of the suite to feed: train, heldout or test.")
+                String split,
+        @JsonPropertyDescription("Passes over the split; each pass is shuffled with its own seed.")
+                int epochs,
+        @JsonPropertyDescription("Stop after this many tasks in total (0 = epochs x split size).")
+                long maxTasks,
+        @JsonPropertyDescription(
+                        "Pacing: never publish more than this many groups beyond those the"
+                                + " learner has consumed (trained or skipped).")
+                int maxAheadGroups,
+        @JsonPropertyDescription("How often to re-check the learner's progress while paced, ms.")
+                long pacingPollMs) {
+
+    public FeederConfig {
+        if (suite == null || suite.isBlank()) {
+            throw new IllegalArgumentException("feeder.suite must not be empty");
+        }
+        if (epochs < 1) {
+            throw new IllegalArgumentException("feeder.epochs must be >= 1, got " + epochs);
+        }
+        if (maxTasks < 0) {
+            throw new IllegalArgumentException("feeder.maxTasks must be >= 0, got " + maxTasks);
+        }
+        if (maxAheadGroups < 1) {
+            throw new IllegalArgumentException(
+                    "feeder.maxAheadGroups must be >= 1, got " + maxAheadGroups);
+        }
+        if (pacingPollMs < 10) {
+            throw new IllegalArgumentException(
+                    "feeder.pacingPollMs must be >= 10, got " + pacingPollMs);
+        }
+    }
+
+    public static FeederConfig defaults() {
+        return new FeederConfig("builtin", "train", 100, 0, 32, 200);
+    }
+}
