@@ -288,6 +288,28 @@ class SandboxEngineTest {
         assertThat(e.getExecutedAt()).isEqualTo(at);
     }
 
+    @Test
+    void shouldStopALyingEqualityOnlyWithStrictEquality() {
+        // given a solution whose result claims to equal anything
+        String code =
+                "class Any:\n    def __eq__(self, other):\n        return True\n"
+                        + "def sum_list(numbers):\n    return Any()\n";
+        ExecutionRequest request = new ExecutionRequest(py(code), SUM_TESTS);
+
+        // when
+        ExecutionResult strict = engine.execute(request);
+        ExecutionResult lax;
+        try (SandboxEngine laxEngine =
+                SandboxEngine.start(
+                        testConfig().workers(1).uidBase(64130).strictEquality(false).build())) {
+            lax = laxEngine.execute(request);
+        }
+
+        // then the release's comparison is fooled, the strict one is not
+        assertThat(strict.outcome()).isEqualTo(Outcome.FAILED);
+        assertThat(lax.outcome()).isEqualTo(Outcome.PASSED);
+    }
+
     // --- timeouts ------------------------------------------------------------------------------
 
     @Test
