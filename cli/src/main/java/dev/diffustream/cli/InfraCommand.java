@@ -1,6 +1,7 @@
 package dev.diffustream.cli;
 
 import dev.diffustream.infra.LocalKafka;
+import dev.diffustream.infra.LocalKafkaException;
 import dev.diffustream.infra.TopicBootstrap;
 import dev.diffustream.infra.registry.RegistryServer;
 import dev.diffustream.schemas.config.KafkaConfig;
@@ -148,18 +149,27 @@ final class InfraCommand implements Callable<Integer> {
         if (keepData) {
             builder.keepData(true);
         }
-        LocalKafka kafka = builder.start();
+        LocalKafka kafka;
+        try {
+            kafka = builder.start();
+        } catch (LocalKafkaException e) {
+            String hint =
+                    e.getMessage().contains("in use")
+                            ? " (options --kafka-port, --controller-port)"
+                            : "";
+            throw new CliException(e.getMessage() + hint, e);
+        }
         RegistryServer registry = null;
         try {
             KafkaConfig local = recipe.withAddresses(kafka.bootstrap(), recipe.registry());
-            registry =
-                    RegistryServer.builder()
-                            .kafka(local)
-                            .port(
-                                    registryPort != null
-                                            ? registryPort
-                                            : portOf(recipe.registry(), 8081))
-                            .start();
+            int port = registryPort != null ? registryPort : portOf(recipe.registry(), 8081);
+            try {
+                registry = RegistryServer.builder().kafka(local).port(port).start();
+            } catch (IllegalStateException e) {
+                String hint =
+                        e.getMessage().contains("cannot listen") ? " (option --registry-port)" : "";
+                throw new CliException(e.getMessage() + hint, e);
+            }
             KafkaConfig config = recipe.withAddresses(kafka.bootstrap(), registry.url());
             TopicBootstrap.Result topics = null;
             if (!noTopics) {

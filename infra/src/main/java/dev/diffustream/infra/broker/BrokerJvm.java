@@ -281,22 +281,13 @@ public final class BrokerJvm {
     }
 
     /**
-     * The jar holding {@link BrokerLauncher}: this module's jar when running from one, else a
-     * one-class jar written to the cache (class-data sharing cannot archive from directories).
+     * A one-class jar holding {@link BrokerLauncher}, written to the cache and named by the class's
+     * hash: the same path from every module's tests and every build, so they share one
+     * class-data-sharing archive (which cannot hold classes from directories anyway).
      */
     static Path launcherJar(Path cache) {
         String resource = BrokerLauncher.class.getName().replace('.', '/') + ".class";
         try {
-            Path source =
-                    Path.of(
-                            BrokerLauncher.class
-                                    .getProtectionDomain()
-                                    .getCodeSource()
-                                    .getLocation()
-                                    .toURI());
-            if (isJar(source)) {
-                return source;
-            }
             byte[] bytes;
             try (InputStream in =
                     BrokerLauncher.class.getClassLoader().getResourceAsStream(resource)) {
@@ -335,8 +326,6 @@ public final class BrokerJvm {
             return jar;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the broker launcher jar in " + cache, e);
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -329,6 +329,11 @@ public final class RegistryServer implements AutoCloseable {
                         requireMethod(method, "GET");
                         return versionJson(service.version(subject, version, deleted));
                     }
+                    if (n == 5 && p.get(4).equals("referencedby")) {
+                        requireMethod(method, "GET");
+                        service.version(subject, version, deleted); // 404s as Confluent does
+                        return List.of(); // schema references are not supported: nothing refers
+                    }
                     if (n == 5 && p.get(4).equals("schema")) {
                         requireMethod(method, "GET");
                         return JSON.readTree(service.version(subject, version, deleted).schema());
