@@ -125,7 +125,7 @@ public final class DreamTransformer extends AbstractBlock {
         NDList layerInputs = new NDList(4);
         layerInputs.add(x);
         if (mask == null) {
-            layerInputs.addAll(rope.tables((int) s.get(1))); // (1, T, Ht, D) ×2, cached
+            layerInputs.addAll(rope.tables((int) s.get(1), x)); // (1, T, Ht, D) ×2
         } else {
             NDArray m = mask.toType(DataType.FLOAT32, false); // (B, T) 1 = real, 0 = pad
             layerInputs.addAll(rope.tables(m)); // (B, T, Ht, D) ×2

@@ -124,11 +124,17 @@ public record ModelConfig(
 
     /**
      * The tiny model of the local run: V = 102 (the built-in {@link CharTokenizer}), E = 192, L =
-     * 3, H = 4 (D = 48), Hk = 2, I = 512, untied head, RoPE θ = 10000, float32 on the CPU. About
-     * 1.2 M parameters. Sized so that sampling a group of 8 completions of 64 tokens after a
-     * 160-token prompt with 32 diffusion steps, and one forward+backward over 24 such rows, each
-     * take about a second on 2 cores (see the model note in the module README and {@code
-     * PolicyBench}).
+     * 3, H = 4 (D = 48), Hk = 2, I = 512, untied head, RoPE θ = 10000, float32 on the CPU; 1.26 M
+     * parameters.
+     *
+     * <p>Why: the local run must learn within minutes on 2 cores, and its two hot paths are a
+     * sampler step (one forward over a group of G = 8 rows of a ~160-token prompt + K = 64
+     * completion, 32 steps per group) and a training step (forward + backward over 3 passes × 8
+     * rows of ~224 tokens). This is the smallest size in the range asked for (E 192–256, 3–4
+     * layers); it costs about 3 MFLOP per token of forward, so a sampler step takes ~60–80 ms and a
+     * training forward + backward ~0.5–0.8 s on 2 quiet cores ({@code diffustream bench policy}). E
+     * = 256 or a 4th layer would cost 1.3–1.8× as much on both paths. A 10-minute pretraining run
+     * sees a few million tokens, about the compute-optimal budget of a ~1 M parameter model.
      */
     public static ModelConfig defaults() {
         CharTokenizer tok = CharTokenizer.standard();

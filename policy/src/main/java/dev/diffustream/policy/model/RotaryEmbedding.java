@@ -5,8 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * Rotary position embedding in the Hugging Face "rotate_half" convention (Qwen2/Dream), so that
@@ -26,8 +24,6 @@ import java.util.Map;
  */
 final class RotaryEmbedding implements AutoCloseable {
 
-    private static final int CACHE_SIZE = 16;
-
     private final NDManager manager;
     private final int headDim;
     private final DataType dtype;
@@ -37,19 +33,6 @@ final class RotaryEmbedding implements AutoCloseable {
     private final NDArray one; // () fp32
     private final NDArray two; // () fp32
     private final NDArray bigNegative; // () fp32: the bias of a padded key
-    private final Map<Integer, NDList> cache =
-            new LinkedHashMap<>(CACHE_SIZE, 0.75f, true) {
-                private static final long serialVersionUID = 1L;
-
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<Integer, NDList> eldest) {
-                    if (size() > CACHE_SIZE) {
-                        eldest.getValue().close();
-                        return true;
-                    }
-                    return false;
-                }
-            };
 
     RotaryEmbedding(
             NDManager parent,
@@ -90,23 +73,15 @@ final class RotaryEmbedding implements AutoCloseable {
     }
 
     /**
-     * Tables for positions 0 … T−1 shared by every row, cached per T.
+     * Tables for positions 0 … T−1 shared by every row. Built per forward (about ten small ops): a
+     * cache would have to outlive concurrent forwards of other lengths.
      *
-     * @return cos (1, T, Ht, D) and signed sin (1, T, Ht, D) in the compute dtype; owned by the
-     *     cache, do not close
+     * @param like any array of the forward; the tables are created in its manager
+     * @return cos (1, T, Ht, D) and signed sin (1, T, Ht, D) in the compute dtype
      */
-    synchronized NDList tables(int seqLen) {
-        NDList hit = cache.get(seqLen);
-        if (hit != null) {
-            return hit;
-        }
-        try (NDManager scratch = manager.newSubManager()) {
-            NDArray positions = scratch.arange(0f, seqLen, 1f).expandDims(0); // (1, T) fp32
-            NDList built = build(positions); // (1, T, Ht, D) ×2
-            built.attach(manager);
-            cache.put(seqLen, built);
-            return built;
-        }
+    NDList tables(int seqLen, NDArray like) {
+        NDArray positions = like.getManager().arange(0f, seqLen, 1f).expandDims(0); // (1, T) fp32
+        return build(positions);
     }
 
     /**
@@ -161,8 +136,7 @@ final class RotaryEmbedding implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        cache.clear();
+    public void close() {
         manager.close();
     }
 }

@@ -1,0 +1,69 @@
+package dev.diffustream.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+class DeviceRuntimeTest {
+
+    @Test
+    void shouldFixTheIntraOpThreadCountWhenInitialized() {
+        // when
+        Device device =
+                DeviceRuntime.initialize(new DeviceConfig(DeviceChoice.CPU, "float32", 1, 1));
+
+        // then
+        assertThat(device).isEqualTo(Device.cpu());
+        assertThat(DeviceRuntime.threads()).isEqualTo(1);
+        DeviceRuntime.initialize(DeviceConfig.defaults());
+        assertThat(DeviceRuntime.threads()).isEqualTo(2);
+        assertThat(System.getProperty("ai.djl.pytorch.num_threads")).isNotNull();
+    }
+
+    @Test
+    void shouldFailClearlyWhenAGpuIsRequiredButAbsent() {
+        DeviceRuntime.initialize(DeviceConfig.defaults());
+        assumeTrue(
+                Engine.getEngine(DeviceRuntime.ENGINE).getGpuCount() == 0,
+                "this machine has a GPU");
+        assertThatThrownBy(DeviceChoice.GPU::resolve)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("0 GPUs");
+        assertThat(DeviceChoice.AUTO.resolve()).isEqualTo(Device.cpu());
+    }
+
+    @Test
+    void shouldParseDeviceNamesCaseInsensitivelyWhenReadFromConfig() {
+        assertThat(DeviceChoice.parse(" GPU ")).isEqualTo(DeviceChoice.GPU);
+        assertThat(DeviceChoice.parse("auto")).isEqualTo(DeviceChoice.AUTO);
+        assertThatThrownBy(() -> DeviceChoice.parse("tpu")).hasMessageContaining("'tpu'");
+    }
+
+    @Test
+    void shouldDisableAndRestoreGradModeWhenRunningNoGrad() throws Exception {
+        DeviceRuntime.initialize(DeviceConfig.defaults());
+        AtomicBoolean inside = new AtomicBoolean(true);
+        AtomicBoolean after = new AtomicBoolean(false);
+        // a fresh thread starts with PyTorch's default: grad mode on
+        Thread t =
+                new Thread(
+                        () -> {
+                            DeviceRuntime.noGrad(
+                                    () -> {
+                                        inside.set(JniUtils.isGradMode());
+                                        return null;
+                                    });
+                            after.set(JniUtils.isGradMode());
+                        });
+        t.start();
+        t.join();
+        assertThat(inside.get()).isFalse();
+        assertThat(after.get()).isTrue();
+    }
+}
