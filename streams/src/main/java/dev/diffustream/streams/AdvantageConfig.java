@@ -27,6 +27,7 @@ import java.util.Map;
  * @param storeType state store implementation
  * @param streamThreads number of stream threads
  * @param maxThreadReplacements stream threads replaced after uncaught exceptions before shutdown
+ * @param decodedCacheEntries completion payloads kept decoded per task
  * @param streams extra Kafka Streams properties
  */
 public record AdvantageConfig(
@@ -98,6 +99,11 @@ public record AdvantageConfig(
                         "Stream threads replaced after uncaught exceptions (over the process"
                                 + " lifetime) before the instance shuts down instead.")
                 int maxThreadReplacements,
+        @JsonPropertyDescription(
+                        "Completion payloads kept decoded per stream task (LRU entries, ~20 KB"
+                                + " each at K=256, I=2), so a group closing soon after its"
+                                + " members arrived skips decoding them again; 0 disables.")
+                int decodedCacheEntries,
         @JsonPropertyDescription(
                         "Extra Kafka Streams properties, applied last (e.g."
                                 + " producer.linger.ms).")
@@ -184,6 +190,10 @@ public record AdvantageConfig(
                             + applicationId
                             + "'");
         }
+        if (decodedCacheEntries < 0) {
+            throw new IllegalArgumentException(
+                    "advantages.decodedCacheEntries must be >= 0, got " + decodedCacheEntries);
+        }
         if (metricsSource == null || metricsSource.isBlank()) {
             throw new IllegalArgumentException("advantages.metricsSource must not be empty");
         }
@@ -218,6 +228,7 @@ public record AdvantageConfig(
                 StoreType.ROCKSDB,
                 1,
                 3,
+                1024,
                 Map.of());
     }
 
@@ -245,6 +256,7 @@ public record AdvantageConfig(
         private StoreType storeType;
         private int streamThreads;
         private int maxThreadReplacements;
+        private int decodedCacheEntries;
         private Map<String, String> streams;
 
         private Builder(AdvantageConfig c) {
@@ -265,6 +277,7 @@ public record AdvantageConfig(
             this.storeType = c.storeType;
             this.streamThreads = c.streamThreads;
             this.maxThreadReplacements = c.maxThreadReplacements;
+            this.decodedCacheEntries = c.decodedCacheEntries;
             this.streams = c.streams;
         }
 
@@ -353,6 +366,11 @@ public record AdvantageConfig(
             return this;
         }
 
+        public Builder decodedCacheEntries(int value) {
+            this.decodedCacheEntries = value;
+            return this;
+        }
+
         public Builder streams(Map<String, String> value) {
             this.streams = value;
             return this;
@@ -377,6 +395,7 @@ public record AdvantageConfig(
                     storeType,
                     streamThreads,
                     maxThreadReplacements,
+                    decodedCacheEntries,
                     streams);
         }
     }

@@ -16,7 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -57,6 +59,14 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
     private AdvantageMetrics metrics;
     private long deadlinesResumeAt;
 
+    /**
+     * The payloads stored by this processor instance, still decoded (a bounded LRU): a group that
+     * completes while its members are here skips decoding them from the store. Only ever a copy of
+     * store contents; emptied whenever the task (re)initialises, so it cannot outlive a rollback of
+     * the store.
+     */
+    private final Map<String, AdvantageMember> decoded;
+
     GroupProcessor(
             AdvantageConfig cfg,
             RewardWeights weights,
@@ -67,6 +77,16 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         this.completions = completions;
         this.executions = executions;
         this.service = cfg.applicationId();
+        int capacity = cfg.decodedCacheEntries();
+        this.decoded =
+                new LinkedHashMap<>(16, 0.75f, true) {
+                    private static final long serialVersionUID = 1L;
+
+                    @Override
+                    protected boolean removeEldestEntry(Map.Entry<String, AdvantageMember> e) {
+                        return size() > capacity;
+                    }
+                };
     }
 
     @Override
@@ -76,6 +96,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         this.members = context.getStateStore(AdvantageTopology.MEMBERS_STORE);
         this.timers = context.getStateStore(AdvantageTopology.TIMERS_STORE);
         this.metrics = new AdvantageMetrics(cfg.metricsSource(), context.taskId().toString());
+        decoded.clear();
         // After a (re)start the task's restored groups get one more full deadline: their
         // missing records may be waiting in the input after an outage longer than the deadline.
         this.deadlinesResumeAt = context.currentSystemTimeMs() + cfg.groupDeadlineMs();
@@ -135,7 +156,9 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         // After a SANDBOX_ERROR the payload is never needed: do not store it.
         boolean store = !slot.excluded();
         if (store) {
-            members.put(c.getCompletionId(), pending(c));
+            AdvantageMember member = pending(c);
+            members.put(c.getCompletionId(), member);
+            decoded.put(c.getCompletionId(), member);
         }
         slot.completionArrived(c.getMemberIndex(), c.getPolicyVersion(), store);
         closeIfComplete(groupId, state, now);
@@ -175,7 +198,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         if (slot.excluded()) {
             metrics.count(AdvantageMetrics.RECORDS_SANDBOX_ERROR);
             if (slot.stored()) {
-                members.delete(slot.completionId());
+                forget(slot.completionId());
                 slot.unstored();
             }
         }
@@ -279,7 +302,10 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         long oldestVersion = Long.MAX_VALUE;
         for (int i = 0; i < n; i++) {
             GroupState.Slot slot = scored.get(i);
-            AdvantageMember m = members.get(slot.completionId());
+            AdvantageMember m = decoded.remove(slot.completionId());
+            if (m == null) {
+                m = members.get(slot.completionId());
+            }
             if (m == null) {
                 throw new IllegalStateException(
                         "group "
@@ -353,7 +379,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
 
         for (GroupState.Slot slot : state.slots()) {
             if (slot.stored()) {
-                members.delete(slot.completionId());
+                forget(slot.completionId());
             }
         }
         timers.delete(Timers.key(Timers.DEADLINE, state.deadlineMs(), groupId));
@@ -409,6 +435,12 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         }
     }
 
+    /** Removes a payload from the store (without decoding the old value, as delete() would). */
+    private void forget(String completionId) {
+        members.put(completionId, null);
+        decoded.remove(completionId);
+    }
+
     private List<String> due(char kind, long now) {
         List<String> keys = new ArrayList<>();
         try (KeyValueIterator<String, String> it =
@@ -462,5 +494,6 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
     @Override
     public void close() {
         // The stores are owned and closed by Kafka Streams; unpublished metrics are dropped.
+        decoded.clear();
     }
 }

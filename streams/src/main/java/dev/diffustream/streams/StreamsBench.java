@@ -17,6 +17,9 @@ import dev.diffustream.schemas.testing.Samples;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -182,7 +185,8 @@ public final class StreamsBench {
             }
             producer.flush();
             reader.waitForRecords(o.groupSize(), Duration.ofMinutes(1));
-            long t0 = System.nanoTime();
+            // Payloads are built before the clock starts: the phase times Kafka, not Samples.
+            List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(n);
             for (int g = 0; g < n / o.groupSize(); g++) {
                 String groupId = "raw-" + g;
                 for (int m = 0; m < o.groupSize(); m++) {
@@ -191,8 +195,12 @@ public final class StreamsBench {
                                     groupId, m, o.groupSize(), o.tokens(), o.iterations());
                     byte[] value = topic.valueSerde().serialize(topic.name(), c);
                     bytes.addAndGet(value.length);
-                    producer.send(new ProducerRecord<>(topic.name(), key(groupId), value));
+                    records.add(new ProducerRecord<>(topic.name(), key(groupId), value));
                 }
+            }
+            long t0 = System.nanoTime();
+            for (ProducerRecord<byte[], byte[]> r : records) {
+                producer.send(r);
             }
             producer.flush();
             int sent = n / o.groupSize() * o.groupSize();
@@ -220,18 +228,29 @@ public final class StreamsBench {
                     KafkaProducer<byte[], byte[]> producer = producer(kafka, "bench-tput")) {
                 reader.await(Duration.ofSeconds(30));
                 phase.warmUp(producer, reader);
-                long t0 = System.nanoTime();
+                List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
                 for (int g = 0; g < groups; g++) {
-                    phase.sendGroup(producer, "tput-" + g, null);
+                    records.addAll(phase.groupRecords("tput-" + g));
+                }
+                long cpu0 = streamThreadsCpuNanos(phase.appId);
+                long t0 = System.nanoTime();
+                for (ProducerRecord<byte[], byte[]> r : records) {
+                    producer.send(r);
                 }
                 producer.flush();
                 reader.waitForRecords(1 + groups, Duration.ofMinutes(10));
                 double seconds = (reader.lastNanos.get() - t0) / 1e9;
+                long cpu = streamThreadsCpuNanos(phase.appId) - cpu0;
                 Map<String, Object> r = header("throughput", o);
                 r.put("completions", groups * o.groupSize());
                 r.put("groups", groups);
                 r.put("seconds", round(seconds, 3));
                 r.put("completions_per_s", round(groups * o.groupSize() / seconds, 1));
+                // CPU of the stream threads alone: comparable across runs on a shared machine.
+                r.put("stream_thread_cpu_s", round(cpu / 1e9, 3));
+                r.put(
+                        "stream_thread_cpu_us_per_completion",
+                        round(cpu / 1e3 / (groups * o.groupSize()), 1));
                 return r;
             }
         }
@@ -345,21 +364,18 @@ public final class StreamsBench {
             reader.waitForRecords(1, Duration.ofMinutes(1));
         }
 
-        /**
-         * Sends one group: G completions, then G executions with varied outcomes; records the time
-         * just before the last execution is handed to the producer.
-         */
-        void sendGroup(
-                KafkaProducer<byte[], byte[]> producer, String groupId, Map<String, Long> sentAt) {
+        /** One group's records: G completions, then G executions with varied outcomes. */
+        List<ProducerRecord<byte[], byte[]>> groupRecords(String groupId) {
             Topic<Completion> cs = topics.completions();
             Topic<Execution> es = topics.executions();
             byte[] key = key(groupId);
+            List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(2 * o.groupSize());
             List<Completion> members = new ArrayList<>(o.groupSize());
             for (int m = 0; m < o.groupSize(); m++) {
                 Completion c =
                         Samples.completion(groupId, m, o.groupSize(), o.tokens(), o.iterations());
                 members.add(c);
-                producer.send(
+                out.add(
                         new ProducerRecord<>(
                                 cs.name(), key, cs.valueSerde().serialize(cs.name(), c)));
             }
@@ -369,15 +385,26 @@ public final class StreamsBench {
                         passed == 2
                                 ? Outcome.PASSED
                                 : passed == 1 ? Outcome.PARTIAL : Outcome.FAILED;
-                byte[] value =
-                        es.valueSerde()
-                                .serialize(
-                                        es.name(),
-                                        Samples.execution(members.get(m), outcome, passed));
-                if (m == o.groupSize() - 1 && sentAt != null) {
+                Execution e = Samples.execution(members.get(m), outcome, passed);
+                out.add(
+                        new ProducerRecord<>(
+                                es.name(), key, es.valueSerde().serialize(es.name(), e)));
+            }
+            return out;
+        }
+
+        /**
+         * Sends one group, recording (if {@code sentAt} is given) the time just before its last
+         * execution is handed to the producer.
+         */
+        void sendGroup(
+                KafkaProducer<byte[], byte[]> producer, String groupId, Map<String, Long> sentAt) {
+            List<ProducerRecord<byte[], byte[]>> records = groupRecords(groupId);
+            for (int i = 0; i < records.size(); i++) {
+                if (i == records.size() - 1 && sentAt != null) {
                     sentAt.put(groupId, System.nanoTime());
                 }
-                producer.send(new ProducerRecord<>(es.name(), key, value));
+                producer.send(records.get(i));
             }
         }
 
@@ -485,6 +512,21 @@ public final class StreamsBench {
             running = false;
             thread.join(5_000);
         }
+    }
+
+    /** CPU time consumed so far by the stream threads of an application in this JVM. */
+    private static long streamThreadsCpuNanos(String appId) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null
+                    && info.getThreadName().startsWith(appId)
+                    && info.getThreadName().contains("StreamThread")
+                    && !info.getThreadName().contains("producer")) {
+                total += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+            }
+        }
+        return total;
     }
 
     private static KafkaProducer<byte[], byte[]> producer(KafkaConfig kafka, String clientId) {

@@ -687,6 +687,35 @@ class AdvantageTopologyTest {
     }
 
     @Test
+    void shouldEmitIdenticalGroupsWhetherPayloadsAreCachedDecodedOrReadFromTheStore() {
+        // given the same interleaved input for three cache sizes: all hits, evictions, none
+        List<List<AdvantageGroup>> outputs = new ArrayList<>();
+        for (int entries : new int[] {1024, 3, 0}) {
+            try (Harness h = new Harness(config().decodedCacheEntries(entries).build())) {
+                List<Completion> a = group("ga", 4);
+                List<Completion> b = group("gb", 4);
+                for (int m = 0; m < 4; m++) {
+                    h.completion(a.get(m));
+                    h.completion(b.get(m));
+                }
+
+                // when both groups are scored
+                for (int m = 0; m < 4; m++) {
+                    h.execution(passed(a.get(m), PASSES[m]));
+                    h.execution(passed(b.get(3 - m), PASSES[m]));
+                }
+                outputs.add(h.emitted());
+                assertThat(count(h)).isZero();
+            }
+        }
+
+        // then the outputs do not depend on where the payloads came from
+        assertThat(outputs.get(0)).hasSize(2);
+        assertThat(outputs.get(1)).isEqualTo(outputs.get(0));
+        assertThat(outputs.get(2)).isEqualTo(outputs.get(0));
+    }
+
+    @Test
     void shouldNameEveryNodeStoreAndInternalTopicExplicitly() {
         try (Harness h = new Harness(config().build())) {
             // given the topology's description

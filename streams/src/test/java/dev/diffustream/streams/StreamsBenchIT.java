@@ -30,6 +30,27 @@ class StreamsBenchIT {
         KafkaConfig kafka = cluster.newKafkaConfig("streams-bench", 4);
         boolean full = Boolean.getBoolean("diffustream.bench.full");
         StreamsBench.Options defaults = StreamsBench.Options.defaults(tmp);
+        // Tuning experiments: -Ddiffustream.bench.commitIntervalMs=...,
+        // -Ddiffustream.bench.store=in_memory
+        AdvantageConfig.Builder adv = defaults.advantages().toBuilder();
+        Long commit = Long.getLong("diffustream.bench.commitIntervalMs");
+        if (commit != null) {
+            adv.commitIntervalMs(commit);
+        }
+        if ("in_memory".equals(System.getProperty("diffustream.bench.store"))) {
+            adv.storeType(AdvantageConfig.StoreType.IN_MEMORY);
+        }
+        defaults =
+                new StreamsBench.Options(
+                        defaults.completions(),
+                        defaults.groupSize(),
+                        defaults.tokens(),
+                        defaults.iterations(),
+                        defaults.latencyRate(),
+                        defaults.latencyDuration(),
+                        defaults.partitions(),
+                        adv.build(),
+                        tmp);
         StreamsBench.Options o =
                 full
                         ? defaults
