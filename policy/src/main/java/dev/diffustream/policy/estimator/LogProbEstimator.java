@@ -31,7 +31,9 @@ public interface LogProbEstimator {
      * @param batch sequences and one mask seed per row
      * @param manager the returned array is attached to it; temporaries are closed
      * @return (B, K) float32; differentiable w.r.t. the model's parameters when called inside a
-     *     {@code GradientCollector}
+     *     {@code GradientCollector}. For old, reference and behaviour estimates pass a model that
+     *     never records autograd ({@code PolicyModel.inference()}): PyTorch's grad mode is per
+     *     thread and on by default on threads other than the one that loaded the engine.
      */
     NDArray estimate(MaskedLm model, ScoringBatch batch, NDManager manager);
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.diffustream.policy.DeviceRuntime;
 import dev.diffustream.policy.config.RemaskingAlgorithm;
 import dev.diffustream.policy.config.SamplerConfig;
 import dev.diffustream.policy.model.MaskedLm;
@@ -196,7 +197,10 @@ public final class DreamSampler {
                 float[] conf;
                 try (NDManager sm = root.newSubManager()) {
                     NDArray tokens = sm.create(x, new Shape(rows, n)); // (G, N)
-                    NDArray logits = model.logits(tokens, attention); // (G, N, V)
+                    final NDArray att = attention;
+                    // sampling never needs gradients, whatever the calling thread's grad mode
+                    NDArray logits =
+                            DeviceRuntime.noGrad(() -> model.logits(tokens, att)); // (G, N, V)
                     logits.attach(sm);
                     NDArray masks =
                             logits.reshape(rows * (long) n, vocab) // (G·N, V)

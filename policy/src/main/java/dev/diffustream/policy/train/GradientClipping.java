@@ -31,12 +31,14 @@ public final class GradientClipping {
         }
         NDManager manager = grads.get(0).getManager();
         try (NDManager sm = manager.newSubManager()) {
-            NDList squares = new NDList(grads.size());
+            // one flat vector: a handful of tensor ops however many parameters there are
+            NDList flat = new NDList(grads.size());
             for (NDArray g : grads) {
                 g.attach(sm); // the view and everything derived from it close with sm
-                squares.add(g.toType(DataType.FLOAT64, false).square().sum()); // ()
+                flat.add(g.reshape(-1)); // (n_i) view
             }
-            return Math.sqrt(NDArrays.stack(squares).sum().getDouble()); // fp64 accumulation
+            NDArray all = NDArrays.concat(flat).toType(DataType.FLOAT64, false); // (Σ n_i)
+            return Math.sqrt(all.dot(all).getDouble()); // fp64 accumulation
         }
     }
 

@@ -3,6 +3,7 @@ package dev.diffustream.policy.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import dev.diffustream.policy.DeviceRuntime;
 import java.util.function.Supplier;
 
 /** In-place parameter updates must not be recorded by autograd: run them with grad mode off. */
@@ -11,13 +12,7 @@ final class NoGrad {
     private NoGrad() {}
 
     static <T> T run(Supplier<T> body) {
-        boolean previous = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            return body.get();
-        } finally {
-            JniUtils.setGradMode(previous);
-        }
+        return DeviceRuntime.noGrad(body);
     }
 
     /** Zeroes the gradient buffer of a parameter array in place. */
