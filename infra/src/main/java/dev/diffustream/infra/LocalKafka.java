@@ -283,7 +283,11 @@ public final class LocalKafka implements AutoCloseable {
                 }
             }
             if (delete) {
-                deleteRecursively(dir);
+                // Keep only the broker log of a failed start: the error message points at it.
+                deleteRecursively(dir.resolve("kafka-logs"));
+                if (!Files.exists(dir.resolve("broker.log"))) {
+                    deleteRecursively(dir);
+                }
             }
             throw last;
         }

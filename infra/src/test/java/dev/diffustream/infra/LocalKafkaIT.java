@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -103,6 +102,46 @@ class LocalKafkaIT {
     }
 
     @Test
+    void shouldStopTheBrokerAndDeleteItsTemporaryDataWhenTheParentIsKilled() throws Exception {
+        // given a parent JVM holding a broker on a temporary directory
+        Process parent =
+                new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                BrokerHolder.class.getName())
+                        .redirectError(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+        String line;
+        try (java.io.BufferedReader out =
+                new java.io.BufferedReader(
+                        new java.io.InputStreamReader(
+                                parent.getInputStream(), StandardCharsets.UTF_8))) {
+            line = out.readLine();
+        } finally {
+            // when the parent is killed with SIGKILL (no shutdown hook runs)
+            parent.toHandle().destroyForcibly();
+        }
+        assertThat(line).as("the holder printed its broker").matches("\\d+ .+");
+        long brokerPid = Long.parseLong(line.split(" ")[0]);
+        Path dir = Path.of(line.substring(line.indexOf(' ') + 1));
+
+        // then the broker exits by itself and removes its temporary data
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (ProcessHandle.of(brokerPid).map(ProcessHandle::isAlive).orElse(false)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(ProcessHandle.of(brokerPid).map(ProcessHandle::isAlive).orElse(false))
+                .as("orphaned broker alive")
+                .isFalse();
+        while (Files.exists(dir) && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(dir).doesNotExist();
+    }
+
+    @Test
     void shouldNameThePortWhenItIsInUse() throws Exception {
         // given a port held by someone else
         try (ServerSocket taken = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
@@ -121,15 +160,16 @@ class LocalKafkaIT {
         assertThatThrownBy(
                         () ->
                                 LocalKafka.builder()
+                                        .dataDir(tmp.resolve("bad"))
+                                        .keepData(false)
                                         .brokerConfig("num.io.threads", "not-a-number")
                                         .start())
                 .isInstanceOf(LocalKafkaException.class)
                 .hasMessageContaining("exited with code")
                 .hasMessageContaining("broker.log")
                 .hasMessageContaining("num.io.threads");
-    }
-
-    static Set<String> lines(Path file) throws Exception {
-        return Set.copyOf(Files.readAllLines(file, StandardCharsets.UTF_8));
+        // and only the log stays behind
+        assertThat(tmp.resolve("bad/broker.log")).exists();
+        assertThat(tmp.resolve("bad/kafka-logs")).doesNotExist();
     }
 }
