@@ -3,13 +3,11 @@ package dev.diffustream.streams;
 import dev.diffustream.schemas.Topic;
 import dev.diffustream.schemas.Topics;
 import dev.diffustream.schemas.avro.AdvantageGroup;
-import dev.diffustream.schemas.avro.AdvantageMember;
 import dev.diffustream.schemas.avro.Completion;
 import dev.diffustream.schemas.avro.DeadLetter;
 import dev.diffustream.schemas.avro.Execution;
 import dev.diffustream.schemas.avro.Metric;
 import dev.diffustream.schemas.config.RewardWeights;
-import dev.diffustream.schemas.serde.AvroSerde;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -57,7 +55,10 @@ public final class AdvantageTopology {
     /** Group id → {@link GroupState} (open slots, or a closed marker). */
     public static final String GROUPS_STORE = "groups-store";
 
-    /** Completion id → the completion's payload as a not-yet-scored {@link AdvantageMember}. */
+    /**
+     * Completion id → the completion's payload as a not-yet-scored {@code AdvantageMember} ({@link
+     * MemberPayloadSerde}).
+     */
     public static final String MEMBERS_STORE = "members-store";
 
     /** Wall-clock timer index ({@link Timers}) → group id: deadlines and forget times. */
@@ -84,8 +85,6 @@ public final class AdvantageTopology {
         Topic<AdvantageGroup> advantages = topics.advantages();
         Topic<Metric> metrics = topics.metrics();
         Topic<DeadLetter> deadLetters = topics.deadLetters();
-        AvroSerde<AdvantageMember> memberSerde =
-                AvroSerde.forValues(AdvantageMember.class, topics.registry());
 
         Topology topology = new Topology();
         topology.addSource(
@@ -104,7 +103,8 @@ public final class AdvantageTopology {
                 COMPLETIONS_SOURCE,
                 EXECUTIONS_SOURCE);
         topology.addStateStore(store(cfg, GROUPS_STORE, new GroupStateSerde()), GROUP_PROCESSOR);
-        topology.addStateStore(store(cfg, MEMBERS_STORE, memberSerde), GROUP_PROCESSOR);
+        topology.addStateStore(
+                store(cfg, MEMBERS_STORE, new MemberPayloadSerde()), GROUP_PROCESSOR);
         topology.addStateStore(store(cfg, TIMERS_STORE, Serdes.String()), GROUP_PROCESSOR);
         topology.addSink(
                 ADVANTAGES_SINK,

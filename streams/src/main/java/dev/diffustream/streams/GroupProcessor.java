@@ -67,6 +67,12 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
      */
     private final Map<String, AdvantageMember> decoded;
 
+    /** Likewise for group states, which are read and rewritten on every record of a group. */
+    private final Map<String, GroupState> states = lru(STATE_CACHE_ENTRIES);
+
+    /** Group states kept decoded per task (~1 KB each). */
+    private static final int STATE_CACHE_ENTRIES = 4096;
+
     GroupProcessor(
             AdvantageConfig cfg,
             RewardWeights weights,
@@ -77,16 +83,18 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         this.completions = completions;
         this.executions = executions;
         this.service = cfg.applicationId();
-        int capacity = cfg.decodedCacheEntries();
-        this.decoded =
-                new LinkedHashMap<>(16, 0.75f, true) {
-                    private static final long serialVersionUID = 1L;
+        this.decoded = lru(cfg.decodedCacheEntries());
+    }
 
-                    @Override
-                    protected boolean removeEldestEntry(Map.Entry<String, AdvantageMember> e) {
-                        return size() > capacity;
-                    }
-                };
+    private static <V> Map<String, V> lru(int capacity) {
+        return new LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+                return size() > capacity;
+            }
+        };
     }
 
     @Override
@@ -97,6 +105,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         this.timers = context.getStateStore(AdvantageTopology.TIMERS_STORE);
         this.metrics = new AdvantageMetrics(cfg.metricsSource(), context.taskId().toString());
         decoded.clear();
+        states.clear();
         // After a (re)start the task's restored groups get one more full deadline: their
         // missing records may be waiting in the input after an outage longer than the deadline.
         this.deadlinesResumeAt = context.currentSystemTimeMs() + cfg.groupDeadlineMs();
@@ -235,7 +244,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
     /** The open state of a group (created if new), or null if the group already closed. */
     private GroupState groupFor(
             String groupId, String runId, String taskId, int groupSize, long now) {
-        GroupState state = groups.get(groupId);
+        GroupState state = stateOf(groupId);
         if (state != null && state.isClosed()) {
             metrics.count(AdvantageMetrics.GROUPS_LATE);
             LOG.debug("late record for closed group {} at {}", groupId, where());
@@ -264,7 +273,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         if (state.complete()) {
             close(groupId, state, GroupClose.COMPLETE, now);
         } else {
-            groups.put(groupId, state);
+            saveState(groupId, state);
         }
     }
 
@@ -383,7 +392,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
             }
         }
         timers.delete(Timers.key(Timers.DEADLINE, state.deadlineMs(), groupId));
-        groups.put(groupId, GroupState.closed(now));
+        saveState(groupId, GroupState.closed(now));
         timers.put(Timers.key(Timers.FORGET, now + cfg.closedGroupRetentionMs(), groupId), groupId);
 
         metrics.count(AdvantageMetrics.GROUPS_EMITTED);
@@ -413,7 +422,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         List<String> dueDeadlines = now < deadlinesResumeAt ? List.of() : due(Timers.DEADLINE, now);
         for (String key : dueDeadlines) {
             String groupId = Timers.groupId(key);
-            GroupState state = groups.get(groupId);
+            GroupState state = stateOf(groupId);
             if (state != null && !state.isClosed()) {
                 LOG.debug(
                         "group {} closes at its deadline with {} of {} members resolved",
@@ -427,12 +436,31 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         }
         for (String key : due(Timers.FORGET, now)) {
             String groupId = Timers.groupId(key);
-            GroupState state = groups.get(groupId);
+            GroupState state = stateOf(groupId);
             if (state != null && state.isClosed()) {
-                groups.delete(groupId);
+                groups.put(groupId, null);
+                states.remove(groupId);
             }
             timers.delete(key);
         }
+    }
+
+    /** A group's state: the object last saved if still cached, else decoded from the store. */
+    private GroupState stateOf(String groupId) {
+        GroupState state = states.get(groupId);
+        if (state == null) {
+            state = groups.get(groupId);
+            if (state != null) {
+                states.put(groupId, state);
+            }
+        }
+        return state;
+    }
+
+    /** Writes a group's state (every mutation of a state object ends here). */
+    private void saveState(String groupId, GroupState state) {
+        groups.put(groupId, state);
+        states.put(groupId, state);
     }
 
     /** Removes a payload from the store (without decoding the old value, as delete() would). */
@@ -495,5 +523,6 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
     public void close() {
         // The stores are owned and closed by Kafka Streams; unpublished metrics are dropped.
         decoded.clear();
+        states.clear();
     }
 }

@@ -9,7 +9,6 @@ import dev.diffustream.schemas.avro.GroupClose;
 import dev.diffustream.schemas.avro.Outcome;
 import dev.diffustream.schemas.config.RewardWeights;
 import dev.diffustream.schemas.registry.InMemorySchemaRegistry;
-import dev.diffustream.schemas.serde.AvroSerde;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
@@ -56,10 +55,7 @@ class GroupProcessorRestartTest {
         KeyValueStore<String, GroupState> groups =
                 store(ctx, AdvantageTopology.GROUPS_STORE, new GroupStateSerde());
         KeyValueStore<String, AdvantageMember> members =
-                store(
-                        ctx,
-                        AdvantageTopology.MEMBERS_STORE,
-                        AvroSerde.forValues(AdvantageMember.class, topics.registry()));
+                store(ctx, AdvantageTopology.MEMBERS_STORE, new MemberPayloadSerde());
         KeyValueStore<String, String> timers =
                 store(ctx, AdvantageTopology.TIMERS_STORE, Serdes.String());
         GroupState g = GroupState.open("run-1", "task", 3, T0, T0 + DEADLINE);
