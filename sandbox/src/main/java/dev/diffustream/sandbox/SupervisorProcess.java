@@ -188,7 +188,18 @@ final class SupervisorProcess implements AutoCloseable {
         } catch (IOException e) {
             // already gone
         }
+        killTree(p);
+    }
+
+    /**
+     * Kills the supervisor and everything below it. The descendants are listed first: a bwrap
+     * killed during its start-up can leave its namespace child waiting forever, re-parented away
+     * from the supervisor once the supervisor is gone.
+     */
+    private static void killTree(Process p) {
+        List<ProcessHandle> below = p.descendants().toList();
         p.destroyForcibly();
+        below.forEach(ProcessHandle::destroyForcibly);
         try {
             p.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -208,12 +219,12 @@ final class SupervisorProcess implements AutoCloseable {
         try {
             p.getOutputStream().close();
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                killTree(p);
             }
         } catch (IOException e) {
-            p.destroyForcibly();
+            killTree(p);
         } catch (InterruptedException e) {
-            p.destroyForcibly();
+            killTree(p);
             Thread.currentThread().interrupt();
         }
     }

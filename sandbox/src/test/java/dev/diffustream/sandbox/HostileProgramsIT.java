@@ -102,6 +102,7 @@ class HostileProgramsIT {
 
     @AfterAll
     static void stillServingThenGone() {
+        String scripts = engine.scriptsDir().toString();
         try {
             // the engine still serves after every hostile program
             ExecutionResult r =
@@ -116,6 +117,12 @@ class HostileProgramsIT {
         }
         assertThat(eventually(() -> SandboxTestSupport.descendants().isEmpty()))
                 .as("descendants after close: %s", SandboxTestSupport.descendants())
+                .isTrue();
+        // anywhere on the host, not only below this JVM (an orphan is re-parented away)
+        assertThat(eventually(() -> SandboxTestSupport.processesMentioning(scripts).isEmpty()))
+                .as(
+                        "processes of the engine after close: %s",
+                        SandboxTestSupport.processesMentioning(scripts))
                 .isTrue();
         assertThat(SandboxTestSupport.tmpEntries()).isEqualTo(tmpBeforeStart);
     }

@@ -357,8 +357,10 @@ class SandboxEngineTest {
 
     @Test
     void shouldRetryWhenTheSandboxFailsMidExecution() throws Exception {
+        String scripts;
         try (SandboxEngine e =
                 SandboxEngine.start(testConfig().workers(1).retryBackoffMs(10).build())) {
+            scripts = e.scriptsDir().toString();
             // given an execution in progress
             ExecutorService pool = Executors.newSingleThreadExecutor();
             Future<ExecutionResult> running =
@@ -382,6 +384,41 @@ class SandboxEngineTest {
             assertThat(r.attempt()).isEqualTo(2);
             assertThat(e.stats().faults()).isEqualTo(1);
         }
+        assertThat(
+                        SandboxTestSupport.eventually(
+                                () -> SandboxTestSupport.processesMentioning(scripts).isEmpty()))
+                .as("%s", SandboxTestSupport.processesMentioning(scripts))
+                .isTrue();
+    }
+
+    @Test
+    void shouldLeaveNoProcessBehindWhenSandboxesDieDuringStartUp() throws Exception {
+        SandboxEngine e = SandboxEngine.start(testConfig().workers(1).uidBase(64140).build());
+        String scripts = e.scriptsDir().toString();
+        try {
+            for (int i = 0; i < 5; i++) {
+                // given a job done, and the next sandbox being launched right now
+                ExecutionResult r = e.execute(new ExecutionRequest(py(SUM_LIST), SUM_TESTS));
+                assertThat(r.outcome()).isEqualTo(Outcome.PASSED);
+
+                // when that sandbox's bwrap dies during its start-up
+                for (long pid : e.supervisorPids()) {
+                    ProcessHandle.of(pid)
+                            .ifPresent(h -> h.children().forEach(ProcessHandle::destroyForcibly));
+                }
+            }
+            // then the engine still works
+            assertThat(e.execute(new ExecutionRequest(py(SUM_LIST), SUM_TESTS)).outcome())
+                    .isEqualTo(Outcome.PASSED);
+        } finally {
+            e.close();
+        }
+        // and after close nothing of it runs anywhere on the host
+        assertThat(
+                        SandboxTestSupport.eventually(
+                                () -> SandboxTestSupport.processesMentioning(scripts).isEmpty()))
+                .as("%s", SandboxTestSupport.processesMentioning(scripts))
+                .isTrue();
     }
 
     @Test

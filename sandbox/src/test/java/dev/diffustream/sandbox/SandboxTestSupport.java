@@ -54,6 +54,34 @@ final class SandboxTestSupport {
         return pids;
     }
 
+    /** Command lines of live processes anywhere on the host that mention {@code needle}. */
+    static List<String> processesMentioning(String needle) {
+        List<String> found = new ArrayList<>();
+        try (DirectoryStream<Path> proc = Files.newDirectoryStream(Path.of("/proc"))) {
+            for (Path p : proc) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    String cmd =
+                            new String(
+                                            Files.readAllBytes(p.resolve("cmdline")),
+                                            StandardCharsets.UTF_8)
+                                    .replace('\0', ' ');
+                    if (cmd.contains(needle)) {
+                        found.add(name + " " + cmd);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the process ended while we looked
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot list /proc", e);
+        }
+        return found;
+    }
+
     /** Pids of this JVM's descendants, with their command lines (for leak messages). */
     static List<String> descendants() {
         List<String> out = new ArrayList<>();

@@ -47,6 +47,42 @@ def _reap(*_):
         _exited[pid] = status
 
 
+def _children():
+    """Pids whose parent is this process (orphans of bwrap are re-parented here)."""
+    me = os.getpid()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # the command name may contain spaces and parentheses: parse after the last ')'
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 1 and int(fields[1]) == me:
+            found.append(int(name))
+    return found
+
+
+def _sweep(keep):
+    """SIGKILLs and reaps every child but `keep`. bubblewrap has a start-up race: when its monitor
+    dies before the namespace child armed its parent-death signal, that child waits forever; as
+    the subreaper we inherit it, and end it here."""
+    for pid in _children():
+        if pid not in keep:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + _EXIT_GRACE
+    while time.monotonic() < deadline and any(p not in keep for p in _children()):
+        _reap()
+        time.sleep(0.001)
+    _reap()
+
+
 def _emit(obj):
     sys.stdout.write(json.dumps(obj, ensure_ascii=True) + "\n")
     sys.stdout.flush()
@@ -226,6 +262,7 @@ class Supervisor:
             return sandbox
         if sandbox is not None:
             sandbox.close()
+            _sweep(keep=())
         return self.launch()
 
     def prelaunch(self):
@@ -245,6 +282,8 @@ class Supervisor:
             return self.run(sandbox, job, started)
         finally:
             sandbox.close()
+            if not sandbox.ready:
+                _sweep(keep=())
             _reap()
             self.prelaunch()
 
@@ -254,14 +293,19 @@ class Supervisor:
             record = sandbox.next_record()
             if record is not None:
                 if record[0] == "READY":
+                    sandbox.ready = True
                     break
                 if record[0] == "X":
                     raise SandboxFault("harness failed at start-up: %s" % record[1])
                 raise SandboxFault("unexpected record before READY: %r" % (record,))
-            if sandbox.out_eof or time.monotonic() > deadline:
+            # A bwrap that died during its start-up may leave a child holding the pipes open: do
+            # not wait for end-of-file, watch the process itself.
+            ended = sandbox.out_eof or not sandbox.alive()
+            if ended or time.monotonic() > deadline:
                 raise SandboxFault("the sandbox did not start: %s" % (
-                    sandbox.stderr_text() or "no output within %gs" % _READY_TIMEOUT))
-            sandbox.pump(deadline - time.monotonic())
+                    sandbox.stderr_text() or ("it ended without a word" if ended else
+                                              "no output within %gs" % _READY_TIMEOUT)))
+            sandbox.pump(min(0.05, deadline - time.monotonic()))
         payload = _frame_job([job["block"], job["code"], job.get("setup") or ""]
                              + list(job["tests"]))
         try:
@@ -302,7 +346,7 @@ class Supervisor:
         if self.next is not None:
             self.next.close()
             self.next = None
-        _reap()
+        _sweep(keep=())
 
 
 def main():
