@@ -11,6 +11,7 @@ import dev.diffustream.schemas.avro.Completion;
 import dev.diffustream.schemas.avro.DeadLetter;
 import dev.diffustream.schemas.avro.Execution;
 import dev.diffustream.schemas.avro.GroupClose;
+import dev.diffustream.schemas.avro.Metric;
 import dev.diffustream.schemas.avro.Outcome;
 import dev.diffustream.schemas.config.KafkaConfig;
 import dev.diffustream.schemas.config.RewardWeights;
@@ -320,6 +321,30 @@ class AdvantageServiceIT {
                 assertThat(g.getMembers().get(m).getAdvantage())
                         .isCloseTo(expected[m], within(1e-12));
             }
+
+            // and its metrics reach the metrics topic through the same transactions
+            List<Metric> metrics = new ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (metrics.stream()
+                            .noneMatch(x -> x.getName().equals(AdvantageMetrics.GROUPS_EMITTED))
+                    && System.nanoTime() < deadline) {
+                metrics.clear();
+                for (ConsumerRecord<byte[], byte[]> r :
+                        cluster.consume(
+                                kafka, topics.metrics().name(), 100, Duration.ofSeconds(2))) {
+                    metrics.add(topics.metrics().valueSerde().deserialize(r.topic(), r.value()));
+                }
+            }
+            assertThat(metrics)
+                    .anyMatch(
+                            x ->
+                                    x.getName().equals(AdvantageMetrics.GROUPS_EMITTED)
+                                            && x.getValue() == 1.0)
+                    .anyMatch(
+                            x ->
+                                    x.getName().equals(AdvantageMetrics.REWARDS_MEAN)
+                                            && x.getPolicyVersion() == 3L)
+                    .allMatch(x -> x.getSource().equals(cfg.metricsSource()));
         }
     }
 }
