@@ -13,6 +13,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
@@ -41,12 +42,16 @@ import org.slf4j.LoggerFactory;
 public final class AdvantageService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdvantageService.class);
 
+    /** Client settings whose values must not reach the log (SASL/TLS credentials). */
+    private static final Pattern SECRET =
+            Pattern.compile("(?i).*(password|secret|jaas|token|credentials).*");
+
     private final AdvantageConfig cfg;
     private final Properties props;
     private final KafkaStreams streams;
     private final SchemaRegistry ownedRegistry;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    private final AtomicInteger replacements = new AtomicInteger();
+    private final ThreadReplacementPolicy replacementPolicy;
     private final AtomicLong restored = new AtomicLong();
     private volatile boolean failed;
     private volatile boolean started;
@@ -70,6 +75,7 @@ public final class AdvantageService implements AutoCloseable {
             SchemaRegistry ownedRegistry) {
         this.cfg = cfg;
         this.ownedRegistry = ownedRegistry;
+        this.replacementPolicy = new ThreadReplacementPolicy(cfg.maxThreadReplacements());
         this.props = streamsProperties(cfg, kafka, topics);
         this.streams =
                 new KafkaStreams(AdvantageTopology.buildTopology(cfg, weights, topics), props);
@@ -140,7 +146,11 @@ public final class AdvantageService implements AutoCloseable {
         }
         started = true;
         Map<String, Object> shown = new TreeMap<>();
-        props.forEach((k, v) -> shown.put(k.toString(), v));
+        props.forEach(
+                (k, v) ->
+                        shown.put(
+                                k.toString(),
+                                SECRET.matcher(k.toString()).matches() ? "[hidden]" : v));
         LOG.info("advantage service starting: {} ; config {}", shown, cfg);
         streams.start();
     }
@@ -212,18 +222,38 @@ public final class AdvantageService implements AutoCloseable {
     }
 
     private StreamThreadExceptionResponse onUncaught(Throwable e) {
-        int n = replacements.incrementAndGet();
-        if (n <= cfg.maxThreadReplacements()) {
-            LOG.error(
-                    "stream thread died ({} of {} replacements); replacing it",
-                    n,
-                    cfg.maxThreadReplacements(),
-                    e);
-            return StreamThreadExceptionResponse.REPLACE_THREAD;
+        StreamThreadExceptionResponse response = replacementPolicy.respond(e);
+        if (response == StreamThreadExceptionResponse.SHUTDOWN_CLIENT) {
+            failed = true;
         }
-        LOG.error("stream thread died again; shutting the advantage service down", e);
-        failed = true;
-        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        return response;
+    }
+
+    /**
+     * Replaces a dead stream thread (resuming from the last commit) up to a number of times over
+     * the process lifetime, then shuts the client down.
+     */
+    static final class ThreadReplacementPolicy {
+        private final int maxReplacements;
+        private final AtomicInteger replaced = new AtomicInteger();
+
+        ThreadReplacementPolicy(int maxReplacements) {
+            this.maxReplacements = maxReplacements;
+        }
+
+        StreamThreadExceptionResponse respond(Throwable e) {
+            int n = replaced.incrementAndGet();
+            if (n <= maxReplacements) {
+                LOG.error(
+                        "stream thread died ({} of {} replacements); replacing it",
+                        n,
+                        maxReplacements,
+                        e);
+                return StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
+            LOG.error("stream thread died again; shutting the advantage service down", e);
+            return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
     }
 
     /** Logs and counts state restoration (how long a restart takes to resume). */

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -296,8 +297,18 @@ class AdvantageServiceIT {
 
         // when a new instance with the same state dir sees the remaining executions
         Instant restartAt = Instant.now();
-        try (AdvantageService service = new AdvantageService(cfg, WEIGHTS, kafka, topics)) {
-            service.start();
+        AdvantageService second = new AdvantageService(cfg, WEIGHTS, kafka, topics);
+        CompletableFuture<Integer> exit =
+                CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                return second.run();
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                return -1;
+                            }
+                        });
+        try (AdvantageService service = second) {
             assertThat(service.awaitRunning(Duration.ofSeconds(60))).isTrue();
             // (a clean close recorded the changelog positions: nothing needs restoring)
             assertThat(service.restoredRecords()).isZero();
@@ -346,5 +357,7 @@ class AdvantageServiceIT {
                                             && x.getPolicyVersion() == 3L)
                     .allMatch(x -> x.getSource().equals(cfg.metricsSource()));
         }
+        // and run() returns 0 after the clean close
+        assertThat(exit.get(30, TimeUnit.SECONDS)).isZero();
     }
 }

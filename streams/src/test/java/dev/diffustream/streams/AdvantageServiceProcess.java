@@ -2,6 +2,7 @@ package dev.diffustream.streams;
 
 import dev.diffustream.schemas.config.KafkaConfig;
 import dev.diffustream.schemas.config.RewardWeights;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -17,7 +18,7 @@ public final class AdvantageServiceProcess {
         AdvantageService service = AdvantageService.forKafka(cfg, RewardWeights.defaults(), kafka);
         Runtime.getRuntime().addShutdownHook(new Thread(service::close));
         service.start();
-        if (service.awaitRunning(java.time.Duration.ofSeconds(60))) {
+        if (service.awaitRunning(Duration.ofSeconds(60))) {
             System.out.println("ADVANTAGE-SERVICE-RUNNING");
             System.out.flush();
         }

@@ -18,6 +18,7 @@ import dev.diffustream.streams.AdvantageConfig.ZeroVariancePolicy;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -531,7 +532,7 @@ class AdvantageTopologyTest {
                             .executions()
                             .valueSerde()
                             .serialize(h.topics.executions().name(), passed(cs.get(0), 2));
-            byte[] truncated = java.util.Arrays.copyOf(good, good.length / 2);
+            byte[] truncated = Arrays.copyOf(good, good.length / 2);
             h.rawExecutions.pipeInput("g13".getBytes(StandardCharsets.UTF_8), truncated);
 
             // when valid records follow
