@@ -36,7 +36,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -418,7 +420,7 @@ public final class StreamsBench {
     }
 
     /** Decodes values of one topic. */
-    private record AvroReader<V extends org.apache.avro.specific.SpecificRecord>(Topic<V> topic) {
+    private record AvroReader<V extends SpecificRecord>(Topic<V> topic) {
         V decode(ConsumerRecord<byte[], byte[]> record) {
             return topic.valueSerde().deserialize(record.topic(), record.value());
         }
@@ -437,10 +439,7 @@ public final class StreamsBench {
             this(kafka, topic, r -> {});
         }
 
-        Reader(
-                KafkaConfig kafka,
-                String topic,
-                java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> onRecord) {
+        Reader(KafkaConfig kafka, String topic, Consumer<ConsumerRecord<byte[], byte[]>> onRecord) {
             Map<String, Object> props = Clients.consumer(kafka, "bench-reader", null);
             // Large payloads: fetch more per round trip than the 1 MB partition default.
             props.put("max.partition.fetch.bytes", 8 * 1024 * 1024);
