@@ -42,6 +42,12 @@ import picocli.CommandLine.Spec;
             InfraCommand.class,
             TopicsCommand.class,
             ConfigCommand.class,
+            FeedCommand.class,
+            ActorCommand.class,
+            SandboxCommand.class,
+            StreamsCommand.class,
+            LearnerCommand.class,
+            EvalCommand.class,
             HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -1,0 +1,55 @@
+package dev.diffustream.cli;
+
+import dev.diffustream.learner.eval.EvalConfig;
+import dev.diffustream.learner.eval.PassAtK;
+import dev.diffustream.policy.config.SamplerConfig;
+import dev.diffustream.policy.model.PolicyModel;
+import dev.diffustream.policy.tasks.CodeTask;
+import dev.diffustream.policy.tasks.TaskSplit;
+import dev.diffustream.policy.tasks.TaskSuites;
+import dev.diffustream.policy.tokenizer.Tokenizer;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.IntConsumer;
+
+/** Held-out evaluation as the recipe describes it (shared by eval, the learner and local mode). */
+final class Evaluations {
+    private Evaluations() {}
+
+    /** The tasks of {@code cfg}: its suite and split, the first {@code cfg.tasks()} of them. */
+    static List<CodeTask> tasks(EvalConfig cfg) {
+        TaskSplit split;
+        try {
+            split = TaskSplit.valueOf(cfg.split().trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CliException(
+                    "eval.split must be train, heldout or test; got '" + cfg.split() + "'");
+        }
+        List<CodeTask> all = TaskSuites.open(cfg.suite()).load(split);
+        return cfg.tasks() > 0 && cfg.tasks() < all.size() ? all.subList(0, cfg.tasks()) : all;
+    }
+
+    /** The sampler used for evaluation: the rollout sampler at the evaluation temperature. */
+    static SamplerConfig sampler(Recipe r, EvalConfig cfg) {
+        return r.sampler().withTemperature(cfg.temperature());
+    }
+
+    static PassAtK.Result run(
+            Recipe r,
+            EvalConfig cfg,
+            PolicyModel model,
+            Tokenizer tokenizer,
+            List<CodeTask> tasks,
+            SandboxScorer scorer,
+            IntConsumer progress) {
+        PassAtK eval =
+                new PassAtK(
+                        sampler(r, cfg),
+                        r.policy().systemPrompt(),
+                        r.grpo().maxPromptLength(),
+                        scorer,
+                        cfg.batchRows(),
+                        r.rewards());
+        return eval.evaluate(model, tokenizer, tasks, cfg.samples(), cfg.seed(), progress);
+    }
+}
