@@ -16,8 +16,9 @@ import org.apache.kafka.common.serialization.Serializer;
  * Binary serde of a pending member's payload for the members store and its changelog: the fields of
  * {@link AdvantageMember} known when the completion arrives (ids, token ids, mask seeds, behaviour
  * log-probs, source coordinates). Internal state like {@link GroupStateSerde}: a version byte and a
- * compact layout written with primitive loops, about 5x cheaper than the generic Avro writer on
- * boxed lists, which was the largest single cost of the stream thread. The outcome, rewards and
+ * compact layout written with primitive loops. Measured at K=256, I=2 (JIT-warm, same JVM): about 9
+ * µs to write and 18 µs to read, against 34 µs and 37 µs for the generic Avro writer and reader;
+ * the Avro store write was the largest single cost of the stream thread. The outcome, rewards and
  * advantage are filled in when the group closes.
  *
  * <pre>
