@@ -60,9 +60,18 @@ public record DeviceConfig(
         }
     }
 
-    /** CPU, float32, 2 intra-op threads (our machines have 2 cores), 1 inter-op thread. */
+    /**
+     * CPU, float32, <b>1</b> intra-op thread, 1 inter-op thread.
+     *
+     * <p>One thread, although our machines have 2 cores, because the local run puts an actor, a
+     * learner, sandboxes and a broker on the same 2 cores: PyTorch's OpenMP pool needs every one of
+     * its threads at each parallel op, and with other processes busy a 2-thread model waited for a
+     * descheduled thread at nearly every op (a sampler-step forward measured ~0.8 s with 2 threads
+     * against ~0.18 s with 1, at a load average of 10). A process alone on an idle machine may set
+     * 2.
+     */
     public static DeviceConfig defaults() {
-        return new DeviceConfig(DeviceChoice.CPU, "float32", 2, 1);
+        return new DeviceConfig(DeviceChoice.CPU, "float32", 1, 1);
     }
 
     /** The DJL data type of {@link #dtype}. */

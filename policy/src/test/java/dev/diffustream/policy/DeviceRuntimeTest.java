@@ -16,13 +16,13 @@ class DeviceRuntimeTest {
     void shouldFixTheIntraOpThreadCountWhenInitialized() {
         // when
         Device device =
-                DeviceRuntime.initialize(new DeviceConfig(DeviceChoice.CPU, "float32", 1, 1));
+                DeviceRuntime.initialize(new DeviceConfig(DeviceChoice.CPU, "float32", 2, 1));
 
         // then
         assertThat(device).isEqualTo(Device.cpu());
-        assertThat(DeviceRuntime.threads()).isEqualTo(1);
-        DeviceRuntime.initialize(DeviceConfig.defaults());
         assertThat(DeviceRuntime.threads()).isEqualTo(2);
+        DeviceRuntime.initialize(DeviceConfig.defaults());
+        assertThat(DeviceRuntime.threads()).isEqualTo(1);
         assertThat(System.getProperty("ai.djl.pytorch.num_threads")).isNotNull();
     }
 

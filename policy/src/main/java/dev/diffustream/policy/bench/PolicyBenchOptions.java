@@ -1,5 +1,6 @@
 package dev.diffustream.policy.bench;
 
+import dev.diffustream.policy.DeviceConfig;
 import dev.diffustream.policy.model.ModelConfig;
 import java.nio.file.Path;
 
@@ -62,6 +63,14 @@ public record PolicyBenchOptions(
     public PolicyBenchOptions withRepeats(int newWarmup, int newRepeats) {
         return new PolicyBenchOptions(
                 model, checkpoint, rows, seqLen, samplingRows, matmulSize, newWarmup, newRepeats);
+    }
+
+    /** The same options with {@code threads} PyTorch intra-op threads. */
+    public PolicyBenchOptions withThreads(int threads) {
+        ModelConfig m = model == null ? ModelConfig.defaults() : model;
+        DeviceConfig d = m.device();
+        return withModel(
+                m.withDevice(new DeviceConfig(d.device(), d.dtype(), threads, d.interopThreads())));
     }
 
     public PolicyBenchOptions withMatmulSize(int n) {

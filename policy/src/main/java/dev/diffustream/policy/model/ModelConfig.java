@@ -131,10 +131,13 @@ public record ModelConfig(
      * sampler step (one forward over a group of G = 8 rows of a ~160-token prompt + K = 64
      * completion, 32 steps per group) and a training step (forward + backward over 3 passes × 8
      * rows of ~224 tokens). This is the smallest size in the range asked for (E 192–256, 3–4
-     * layers); it costs about 3 MFLOP per token of forward, so a sampler step takes ~60–80 ms and a
-     * training forward + backward ~0.5–0.8 s on 2 quiet cores ({@code diffustream bench policy}). E
-     * = 256 or a 4th layer would cost 1.3–1.8× as much on both paths. A 10-minute pretraining run
-     * sees a few million tokens, about the compute-optimal budget of a ~1 M parameter model.
+     * layers), about 3 MFLOP per token of forward. Measured on our shared 2-core machine with 1
+     * thread (the default, see {@link DeviceConfig#defaults()}; best of 9 under load): a sampler
+     * step ~93 ms (≈ 3 s per 32-step group) and a training forward + backward ~0.85 s; with 2
+     * threads on a quiet machine a step took ~80 ms. E = 256 costs ~1.7× as much; E = 128 with 3
+     * layers ~0.6× (58 ms per step, the only size measured under 2 s per group on one thread). A
+     * 10-minute pretraining run sees a few million tokens, about the compute-optimal budget of a ~1
+     * M parameter model.
      */
     public static ModelConfig defaults() {
         CharTokenizer tok = CharTokenizer.standard();

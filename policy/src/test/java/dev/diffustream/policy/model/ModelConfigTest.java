@@ -141,7 +141,7 @@ class ModelConfigTest {
         assertThat(c.padTokenId()).isEqualTo(tok.padId());
         assertThat(c.eosTokenId()).isEqualTo(tok.imEndId());
         assertThat(c.device().dtype()).isEqualTo("float32");
-        assertThat(c.device().threads()).isEqualTo(2);
+        assertThat(c.device().threads()).isEqualTo(1);
     }
 
     @Test
