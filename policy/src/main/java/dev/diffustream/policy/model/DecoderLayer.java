@@ -88,7 +88,8 @@ public final class DecoderLayer extends AbstractBlock {
         }
         NDArray attended = attention.forward(store, attentionInputs, training).head(); // (B,T,E)
         NDArray h = x.add(attended); // (B, T, E)
-        NDArray normed = postAttentionNorm.forward(store, new NDList(h), training).head();
+        NDArray normed =
+                postAttentionNorm.forward(store, new NDList(h), training).head(); // (B,T,E)
         NDArray mlpOut = mlp.forward(store, new NDList(normed), training).head(); // (B, T, E)
         return new NDList(h.add(mlpOut)); // (B, T, E)
     }

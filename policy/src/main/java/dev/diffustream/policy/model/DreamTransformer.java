@@ -116,7 +116,7 @@ public final class DreamTransformer extends AbstractBlock {
             throw new IllegalArgumentException(
                     "attention mask shape " + mask.getShape() + " differs from tokens " + s);
         }
-        NDArray emb = store.getValue(embedTokens, tokens.getDevice(), training);
+        NDArray emb = store.getValue(embedTokens, tokens.getDevice(), training); // (V, E)
         NDArray x =
                 tokens.getNDArrayInternal()
                         .embedding(tokens, emb, SparseFormat.DENSE)
@@ -134,9 +134,10 @@ public final class DreamTransformer extends AbstractBlock {
         for (DecoderLayer layer : layers) {
             layerInputs.set(0, layer.forward(store, layerInputs, training).head()); // (B, T, E)
         }
-        NDArray h = norm.forward(store, new NDList(layerInputs.get(0)), training).head();
-        NDArray head = lmHead == null ? emb : store.getValue(lmHead, tokens.getDevice(), training);
-        NDArray logits = h.getNDArrayInternal().linear(h, head, null).singletonOrThrow();
+        NDArray h = norm.forward(store, new NDList(layerInputs.get(0)), training).head(); // (B,T,E)
+        NDArray head = // (V, E), tied or not
+                lmHead == null ? emb : store.getValue(lmHead, tokens.getDevice(), training);
+        NDArray logits = h.getNDArrayInternal().linear(h, head, null).singletonOrThrow(); // (B,T,V)
         return new NDList(logits.toType(DataType.FLOAT32, false)); // (B, T, V) fp32
     }
 

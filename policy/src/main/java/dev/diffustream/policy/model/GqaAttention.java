@@ -92,9 +92,10 @@ public final class GqaAttention extends AbstractBlock {
         NDArray cos = inputs.get(1); // (1|B, T, Ht, D)
         NDArray sin = inputs.get(2); // (1|B, T, Ht, D)
         NDArray keyBias = inputs.size() > 3 ? inputs.get(3) : null; // (B, 1, 1, T)
-        NDArray w = store.getValue(qkvWeight, x.getDevice(), training);
-        NDArray b = qkvBias == null ? null : store.getValue(qkvBias, x.getDevice(), training);
-        NDArray wo = store.getValue(outWeight, x.getDevice(), training);
+        NDArray w = store.getValue(qkvWeight, x.getDevice(), training); // (Ht·D, E)
+        NDArray b = // (Ht·D) or none
+                qkvBias == null ? null : store.getValue(qkvBias, x.getDevice(), training);
+        NDArray wo = store.getValue(outWeight, x.getDevice(), training); // (E, H·D)
 
         Shape s = x.getShape();
         long batch = s.get(0);
@@ -127,7 +128,8 @@ public final class GqaAttention extends AbstractBlock {
                 context.reshape(batch, numKvHeads, groups, len, headDim) // (B, Hk, g, T, D)
                         .transpose(0, 3, 1, 2, 4) // (B, T, Hk, g, D)
                         .reshape(batch, len, (long) numHeads * headDim); // (B, T, H·D)
-        NDArray out = context.getNDArrayInternal().linear(context, wo, null).singletonOrThrow();
+        NDArray out = // (B, T, E)
+                context.getNDArrayInternal().linear(context, wo, null).singletonOrThrow();
         return new NDList(out); // (B, T, E)
     }
 

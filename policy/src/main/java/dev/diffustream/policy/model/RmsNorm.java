@@ -62,8 +62,8 @@ public final class RmsNorm extends AbstractBlock {
             NDList inputs,
             boolean training,
             PairList<String, Object> params) {
-        NDArray x = inputs.singletonOrThrow();
-        NDArray w = store.getValue(weight, x.getDevice(), training);
+        NDArray x = inputs.singletonOrThrow(); // (…, E)
+        NDArray w = store.getValue(weight, x.getDevice(), training); // (E)
         return new NDList(apply(x, w));
     }
 

@@ -61,14 +61,14 @@ public final class SwiGluMlp extends AbstractBlock {
             boolean training,
             PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow(); // (B, T, E)
-        NDArray wgu = store.getValue(gateUpWeight, x.getDevice(), training);
-        NDArray wd = store.getValue(downWeight, x.getDevice(), training);
+        NDArray wgu = store.getValue(gateUpWeight, x.getDevice(), training); // (2I, E)
+        NDArray wd = store.getValue(downWeight, x.getDevice(), training); // (E, I)
         NDArray gateUp = x.getNDArrayInternal().linear(x, wgu, null).singletonOrThrow(); // (B,T,2I)
         NDList halves = gateUp.split(2, 2); // gate | up along the last axis
         NDArray gate = halves.get(0); // (B, T, I)
         NDArray up = halves.get(1); // (B, T, I)
         NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up); // (B, T, I) silu⊙up
-        NDArray out = act.getNDArrayInternal().linear(act, wd, null).singletonOrThrow();
+        NDArray out = act.getNDArrayInternal().linear(act, wd, null).singletonOrThrow(); // (B,T,E)
         return new NDList(out); // (B, T, E)
     }
 
