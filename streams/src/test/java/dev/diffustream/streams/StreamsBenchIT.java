@@ -40,6 +40,19 @@ class StreamsBenchIT {
         if ("in_memory".equals(System.getProperty("diffustream.bench.store"))) {
             adv.storeType(AdvantageConfig.StoreType.IN_MEMORY);
         }
+        // and any Streams property: -Ddiffustream.bench.streams.producer.batch.size=...
+        Map<String, String> streams = new java.util.HashMap<>();
+        System.getProperties()
+                .forEach(
+                        (k, v) -> {
+                            String key = k.toString();
+                            if (key.startsWith("diffustream.bench.streams.")) {
+                                streams.put(
+                                        key.substring("diffustream.bench.streams.".length()),
+                                        v.toString());
+                            }
+                        });
+        adv.streams(streams);
         defaults =
                 new StreamsBench.Options(
                         defaults.completions(),
