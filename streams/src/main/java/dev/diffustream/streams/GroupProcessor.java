@@ -182,6 +182,15 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
                         e.getGroupSize(),
                         "groupSize",
                         true);
+        if (problem == null
+                && (Double.isInfinite(e.getCodeReward())
+                        || Double.isInfinite(e.getFormatReward()))) {
+            problem =
+                    "rewards must be finite or NaN (unknown), got code "
+                            + e.getCodeReward()
+                            + ", format "
+                            + e.getFormatReward();
+        }
         if (problem != null) {
             deadLetter(key, executions.valueSerde().serialize(executions.name(), e), problem);
             return;
@@ -277,6 +286,15 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         }
     }
 
+    /**
+     * The weighted total reward, spec A.8 step 2: {@code nansum_f(w_f · r_f)}, so an unknown (NaN)
+     * component counts as 0, as in the release.
+     */
+    private double reward(double code, double format) {
+        return (Double.isNaN(code) ? 0 : weights.code() * code)
+                + (Double.isNaN(format) ? 0 : weights.format() * format);
+    }
+
     /** The completion's payload as a member still to be scored. */
     private AdvantageMember pending(Completion c) {
         RecordMetadata meta = context.recordMetadata().orElse(null);
@@ -324,7 +342,7 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
                                 + " missing from "
                                 + AdvantageTopology.MEMBERS_STORE);
             }
-            rewards[i] = weights.total(slot.codeReward(), slot.formatReward());
+            rewards[i] = reward(slot.codeReward(), slot.formatReward());
             m.setOutcome(slot.outcome());
             m.setFormatReward(slot.formatReward());
             m.setCodeReward(slot.codeReward());

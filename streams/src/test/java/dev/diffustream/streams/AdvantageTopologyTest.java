@@ -466,6 +466,37 @@ class AdvantageTopologyTest {
     }
 
     @Test
+    void shouldCountUnknownRewardComponentsAsZeroAndDeadLetterInfiniteOnes() {
+        try (Harness h = new Harness(config().build())) {
+            // given a group of 3 where member 1's code reward is unknown (NaN) and a bogus
+            // execution with an infinite reward arrives for member 2 first
+            List<Completion> cs = group("g19", 3);
+            cs.forEach(h::completion);
+            Execution bogus = passed(cs.get(2), 1);
+            bogus.setCodeReward(Double.POSITIVE_INFINITY);
+            h.execution(bogus);
+            Execution unknown = passed(cs.get(1), 0);
+            unknown.setCodeReward(Double.NaN);
+
+            // when the valid executions arrive
+            h.execution(passed(cs.get(0), 2));
+            h.execution(unknown);
+            h.execution(passed(cs.get(2), 1));
+
+            // then the infinite one is parked and did not count as member 2's execution,
+            // and NaN counts as 0 (spec A.8: nansum): rewards [2.5, 0 + 0.5, 1.5]
+            assertThat(h.deadLetters.readValuesToList())
+                    .singleElement()
+                    .satisfies(d -> assertThat(d.getError()).contains("Infinity"));
+            AdvantageGroup g = h.emitted().get(0);
+            assertThat(g.getMembers())
+                    .extracting(AdvantageMember::getReward)
+                    .containsExactly(2.5, 0.5, 1.5);
+            assertThat(advantages(g)).containsExactly(new double[] {1.5, -1.5, 0.0}, within(EPS));
+        }
+    }
+
+    @Test
     void shouldExcludeSandboxErrorMembersAndCountThem() {
         try (Harness h = new Harness(config().build())) {
             // given a group of 4 where member 3's sandbox failed (after its completion arrived)
