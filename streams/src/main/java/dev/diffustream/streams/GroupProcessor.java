@@ -52,6 +52,9 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
     private final Topic<Execution> executions;
     private final String service;
 
+    /** Ids are kept in the group state; longer ones are refused (the state format caps them). */
+    static final int MAX_ID_CHARS = 1024;
+
     private ProcessorContext<String, SpecificRecord> context;
     private KeyValueStore<String, GroupState> groups;
     private KeyValueStore<String, AdvantageMember> members;
@@ -243,6 +246,9 @@ final class GroupProcessor implements Processor<String, SpecificRecord, String, 
         }
         if (completionId == null || completionId.isEmpty()) {
             return "completionId is empty";
+        }
+        if (groupId.length() > MAX_ID_CHARS || completionId.length() > MAX_ID_CHARS) {
+            return "groupId or completionId longer than " + MAX_ID_CHARS + " characters";
         }
         if (groupSize < 0 || (groupSize == 0 && !sizeMayBeUnknown)) {
             return sizeField + " must be >= 1, got " + groupSize;

@@ -163,7 +163,15 @@ public final class GroupState {
      */
     public static GroupState open(
             String runId, String taskId, int groupSize, long nowMs, long deadlineMs) {
-        return new GroupState(false, -1, runId, taskId, groupSize, nowMs, deadlineMs);
+        return new GroupState(false, -1, clip(runId), clip(taskId), groupSize, nowMs, deadlineMs);
+    }
+
+    /** Descriptive ids are kept to 1024 characters (the state format stores short strings). */
+    private static String clip(String s) {
+        if (s == null) {
+            return "";
+        }
+        return s.length() <= 1024 ? s : s.substring(0, 1024);
     }
 
     /** The marker left behind by a group closed at {@code closedAtMs}. */
@@ -221,10 +229,10 @@ public final class GroupState {
     /** Fills in identity fields a first Execution could not provide. */
     void learn(String runId, String taskId, int groupSize) {
         if (this.runId.isEmpty()) {
-            this.runId = runId;
+            this.runId = clip(runId);
         }
         if (this.taskId.isEmpty()) {
-            this.taskId = taskId;
+            this.taskId = clip(taskId);
         }
         if (this.groupSize <= 0 && groupSize > 0) {
             this.groupSize = groupSize;

@@ -621,6 +621,24 @@ class AdvantageTopologyTest {
     }
 
     @Test
+    void shouldDeadLetterRecordsWithOverlongIds() {
+        try (Harness h = new Harness(config().build())) {
+            // given a completion whose id is longer than the state format keeps
+            Completion c = Samples.completion("g20", 0, 2, K, I);
+            c.setCompletionId("x".repeat(GroupProcessor.MAX_ID_CHARS + 1));
+
+            // when it arrives
+            h.completion(c);
+
+            // then it is parked, and the task goes on without state for it
+            assertThat(h.deadLetters.readValuesToList())
+                    .singleElement()
+                    .satisfies(d -> assertThat(d.getError()).contains("longer than"));
+            assertThat(h.groups().get("g20")).isNull();
+        }
+    }
+
+    @Test
     void shouldCountAndDropLateRecordsForClosedGroup() {
         AdvantageConfig cfg = config().groupDeadlineMs(5_000).build();
         try (Harness h = new Harness(cfg)) {
