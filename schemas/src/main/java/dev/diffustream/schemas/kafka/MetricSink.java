@@ -2,6 +2,7 @@ package dev.diffustream.schemas.kafka;
 
 import dev.diffustream.schemas.Topic;
 import dev.diffustream.schemas.avro.Metric;
+import dev.diffustream.schemas.telemetry.Telemetry;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
@@ -12,7 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Publishes {@link Metric} samples to the {@code metrics} topic, keyed by source. Fire and forget:
- * a lost metric sample must never stall or fail a service.
+ * a lost metric sample must never stall or fail a service. Every sample is also mirrored into the
+ * process's Prometheus gauges ({@link Telemetry#mirror}).
  */
 public final class MetricSink {
     private static final Logger LOG = LoggerFactory.getLogger(MetricSink.class);
@@ -22,9 +24,21 @@ public final class MetricSink {
     private final String runId;
     private final String source;
     private final byte[] key;
+    private final Telemetry telemetry;
 
     public MetricSink(
             Producer<byte[], byte[]> producer, Topic<Metric> topic, String runId, String source) {
+        this(producer, topic, runId, source, Telemetry.global());
+    }
+
+    /** A sink mirroring into {@code telemetry} instead of the process-wide one. */
+    public MetricSink(
+            Producer<byte[], byte[]> producer,
+            Topic<Metric> topic,
+            String runId,
+            String source,
+            Telemetry telemetry) {
+        this.telemetry = telemetry;
         this.producer = producer;
         this.topic = topic;
         this.runId = runId;
@@ -51,6 +65,11 @@ public final class MetricSink {
                         .setTags(Map.copyOf(tags))
                         .setTimestamp(Instant.now())
                         .build();
+        try {
+            telemetry.mirror(runId, source, name, value, tags);
+        } catch (RuntimeException e) {
+            LOG.debug("metric {} not mirrored: {}", name, e.toString());
+        }
         try {
             producer.send(
                     new ProducerRecord<>(
