@@ -8,7 +8,9 @@ import dev.diffustream.infra.config.ConfigLoader;
 import dev.diffustream.infra.config.ConfigLoader.Loaded;
 import dev.diffustream.infra.config.ConfigLoader.Setting;
 import dev.diffustream.schemas.registry.SchemaRegistryException;
+import dev.diffustream.schemas.telemetry.Telemetry;
 import java.io.PrintWriter;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,6 +91,17 @@ public final class Main implements Runnable {
             paramLabel = "KEY=VALUE",
             description = "Sets any recipe key, e.g. --set kafka.partitions=2 (repeatable).")
     List<String> settings = new ArrayList<>();
+
+    @Option(
+            names = "--metrics-port",
+            scope = ScopeType.INHERIT,
+            paramLabel = "PORT",
+            defaultValue = "${env:DIFFUSTREAM_METRICS_PORT}",
+            description =
+                    "Serve Prometheus metrics (JVM, Kafka clients, the pipeline's samples) at"
+                            + " http://HOST:PORT/metrics while the command runs; 0 picks a free"
+                            + " port. Default: off (or the DIFFUSTREAM_METRICS_PORT variable).")
+    Integer metricsPort;
 
     boolean verbose;
 
@@ -183,7 +196,35 @@ public final class Main implements Runnable {
                     commandLine.getErr().flush();
                     return 1;
                 });
+        // --metrics-port: the Prometheus endpoint starts once per process, before the command.
+        cmd.setExecutionStrategy(
+                parseResult -> {
+                    main.serveMetrics(parseResult, cmd.getErr());
+                    return new CommandLine.RunLast().execute(parseResult);
+                });
         return cmd;
+    }
+
+    /** Starts the metrics endpoint if {@code --metrics-port} is set (not for help or version). */
+    void serveMetrics(CommandLine.ParseResult parseResult, PrintWriter err) {
+        if (metricsPort == null) {
+            return;
+        }
+        for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            if (p.isUsageHelpRequested() || p.isVersionHelpRequested()) {
+                return;
+            }
+        }
+        try {
+            URI url = Telemetry.global().serve(metricsPort);
+            err.println("diffustream: metrics at " + url);
+            err.flush();
+        } catch (RuntimeException e) {
+            throw new CommandLine.ExecutionException(
+                    parseResult.commandSpec().commandLine(),
+                    e.getMessage(),
+                    new IllegalStateException("option --metrics-port: " + e.getMessage(), e));
+        }
     }
 
     /** One line (or one block, for several config problems) saying what went wrong. */
