@@ -79,7 +79,7 @@ final class MetricsEndpoint implements AutoCloseable {
         }
         String urlHost = host == null || host.equals("0.0.0.0") ? "localhost" : host;
         URI url = URI.create("http://" + urlHost + ":" + server.getAddress().getPort() + PATH);
-        LOG.info("metrics served at {}", url);
+        LOG.debug("metrics served at {}", url);
         return new MetricsEndpoint(server, executor, url);
     }
 
