@@ -40,10 +40,21 @@ import org.slf4j.LoggerFactory;
  * Topics topics = TestCluster.shared().topics(kafka);                      // serdes on the registry
  * }</pre>
  *
- * <p>To run tests against an already running cluster (e.g. {@code ./diffustream infra}), set the
- * system properties (or environment variables) {@code diffustream.test.bootstrap} ({@code
- * DIFFUSTREAM_TEST_BOOTSTRAP}) and {@code diffustream.test.registry} ({@code
- * DIFFUSTREAM_TEST_REGISTRY}).
+ * <p>Where the cluster comes from (the same test code runs against each):
+ *
+ * <ul>
+ *   <li>{@code local} (default, what CI uses): a real KRaft broker in a child JVM ({@link
+ *       LocalKafka}) and the Confluent-compatible registry stand-in ({@link RegistryServer});
+ *   <li>{@code testcontainers} ({@code mvn -Ptestcontainers verify}, which sets the system property
+ *       {@code diffustream.test.cluster=testcontainers}): the {@code apache/kafka} image and the
+ *       real Confluent Schema Registry image, so our client and serde are proven against the real
+ *       registry. Where no Docker engine is reachable, every test that asks for the cluster is
+ *       <em>skipped</em> with a notice saying so (a JUnit assumption); the default never skips;
+ *   <li>an already running cluster (e.g. {@code ./diffustream infra}): set the system properties
+ *       (or environment variables) {@code diffustream.test.bootstrap} ({@code
+ *       DIFFUSTREAM_TEST_BOOTSTRAP}) and {@code diffustream.test.registry} ({@code
+ *       DIFFUSTREAM_TEST_REGISTRY}).
+ * </ul>
  */
 public final class TestCluster {
     private static final Logger LOG = LoggerFactory.getLogger(TestCluster.class);
@@ -52,29 +63,47 @@ public final class TestCluster {
     private static final AtomicInteger PREFIXES = new AtomicInteger();
     private static TestCluster shared;
 
+    /** System property (or {@code DIFFUSTREAM_TEST_CLUSTER}) choosing the provider. */
+    public static final String PROVIDER_PROPERTY = "diffustream.test.cluster";
+
+    static final String LOCAL = "local";
+    static final String TESTCONTAINERS = "testcontainers";
+    static final String EXTERNAL = "external";
+
+    /** Compiled only with {@code -Ptestcontainers} (it needs the Testcontainers jars). */
+    private static final String TESTCONTAINERS_CLASS =
+            "dev.diffustream.infra.testing.TestcontainersCluster";
+
+    private final String provider;
     private final LocalKafka kafka;
-    private final RegistryServer registryServer;
+    private final AutoCloseable stopper;
     private final String bootstrap;
     private final String registryUrl;
     private final Admin admin;
     private final SchemaRegistry registry;
 
-    private TestCluster(
-            LocalKafka kafka, RegistryServer registryServer, String bootstrap, String registryUrl) {
-        this.kafka = kafka;
-        this.registryServer = registryServer;
-        this.bootstrap = bootstrap;
-        this.registryUrl = registryUrl;
+    private TestCluster(ClusterProvider.Running running) {
+        this.provider = running.provider();
+        this.kafka = running.localKafka();
+        this.stopper = running.stopper();
+        this.bootstrap = running.bootstrap();
+        this.registryUrl = running.registryUrl();
         this.admin =
                 Admin.create(
                         Map.of("bootstrap.servers", bootstrap, "client.id", "test-cluster-admin"));
         this.registry = new RestSchemaRegistry(registryUrl);
     }
 
-    /** The cluster of this JVM, started on the first call (a few seconds). */
+    /**
+     * The cluster of this JVM, started on the first call (a few seconds locally; with
+     * Testcontainers, the first call may pull images).
+     *
+     * @throws org.opentest4j.TestAbortedException (a skipped test) with the {@code testcontainers}
+     *     provider when no Docker engine is reachable; never with the default provider
+     */
     public static synchronized TestCluster shared() {
         if (shared == null) {
-            shared = start();
+            shared = new TestCluster(chooseProvider().start());
             TestCluster cluster = shared;
             Runtime.getRuntime()
                     .addShutdownHook(new Thread(cluster::stop, "test-cluster-shutdown"));
@@ -82,17 +111,77 @@ public final class TestCluster {
         return shared;
     }
 
-    private static TestCluster start() {
-        String externalBootstrap =
-                setting("diffustream.test.bootstrap", "DIFFUSTREAM_TEST_BOOTSTRAP");
-        String externalRegistry = setting("diffustream.test.registry", "DIFFUSTREAM_TEST_REGISTRY");
-        if (externalBootstrap != null && externalRegistry != null) {
-            LOG.info(
-                    "test cluster: using external Kafka {} and registry {}",
-                    externalBootstrap,
-                    externalRegistry);
-            return new TestCluster(null, null, externalBootstrap, externalRegistry);
+    /**
+     * The provider the settings ask for: {@code external} when both external addresses are set,
+     * else {@code diffustream.test.cluster} ({@code DIFFUSTREAM_TEST_CLUSTER}), default {@code
+     * local}.
+     *
+     * @throws IllegalStateException naming the valid providers for any other value
+     */
+    static String providerName() {
+        if (setting("diffustream.test.bootstrap", "DIFFUSTREAM_TEST_BOOTSTRAP") != null
+                && setting("diffustream.test.registry", "DIFFUSTREAM_TEST_REGISTRY") != null) {
+            return EXTERNAL;
         }
+        String name = setting(PROVIDER_PROPERTY, "DIFFUSTREAM_TEST_CLUSTER");
+        name = name == null ? LOCAL : name.strip().toLowerCase(Locale.ROOT);
+        if (!name.equals(LOCAL) && !name.equals(TESTCONTAINERS)) {
+            throw new IllegalStateException(
+                    PROVIDER_PROPERTY
+                            + "='"
+                            + name
+                            + "' is not a test cluster provider; use '"
+                            + LOCAL
+                            + "' (default: local broker and registry stand-in) or '"
+                            + TESTCONTAINERS
+                            + "' (mvn -Ptestcontainers: Kafka and Confluent Schema Registry"
+                            + " images)");
+        }
+        return name;
+    }
+
+    private static ClusterProvider chooseProvider() {
+        switch (providerName()) {
+            case EXTERNAL:
+                String bootstrap =
+                        setting("diffustream.test.bootstrap", "DIFFUSTREAM_TEST_BOOTSTRAP");
+                String registry = setting("diffustream.test.registry", "DIFFUSTREAM_TEST_REGISTRY");
+                return () -> {
+                    LOG.info(
+                            "test cluster: using external Kafka {} and registry {}",
+                            bootstrap,
+                            registry);
+                    return new ClusterProvider.Running(
+                            EXTERNAL, bootstrap, registry, null, () -> {});
+                };
+            case TESTCONTAINERS:
+                return loadProvider(TESTCONTAINERS_CLASS);
+            default:
+                return TestCluster::startLocal;
+        }
+    }
+
+    /** The provider class compiled only with a profile, or an error saying how to get it. */
+    static ClusterProvider loadProvider(String className) {
+        try {
+            return (ClusterProvider)
+                    Class.forName(className).getDeclaredConstructor().newInstance();
+        } catch (ClassNotFoundException | NoClassDefFoundError e) {
+            throw new IllegalStateException(
+                    PROVIDER_PROPERTY
+                            + "=testcontainers, but the Testcontainers provider ("
+                            + className
+                            + ") is not on the classpath: build with the profile, e.g. 'mvn"
+                            + " -Ptestcontainers verify' at the repository root (it compiles the"
+                            + " provider into infra and adds the Testcontainers jars to every"
+                            + " module's tests)",
+                    e);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create " + className + ": " + e, e);
+        }
+    }
+
+    private static ClusterProvider.Running startLocal() {
         long t0 = System.nanoTime();
         LocalKafka kafka = LocalKafka.builder().port(0).controllerPort(0).heap("512m").start();
         try {
@@ -105,7 +194,15 @@ public final class TestCluster {
                     registry.url(),
                     registry.startupTime().toMillis(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
-            return new TestCluster(kafka, registry, kafka.bootstrap(), registry.url());
+            return new ClusterProvider.Running(
+                    LOCAL,
+                    kafka.bootstrap(),
+                    registry.url(),
+                    kafka,
+                    () -> {
+                        registry.close();
+                        kafka.close();
+                    });
         } catch (RuntimeException e) {
             kafka.close();
             throw e;
@@ -122,12 +219,19 @@ public final class TestCluster {
 
     private void stop() {
         admin.close(Duration.ofSeconds(2));
-        if (registryServer != null) {
-            registryServer.close();
+        try {
+            stopper.close();
+        } catch (Exception e) {
+            LOG.warn("test cluster ({}) did not stop cleanly: {}", provider, e.toString());
         }
-        if (kafka != null) {
-            kafka.close();
-        }
+    }
+
+    /**
+     * Where this cluster comes from: {@code local}, {@code testcontainers} or {@code external} (see
+     * the class comment).
+     */
+    public String provider() {
+        return provider;
     }
 
     /** The broker's bootstrap address, {@code localhost:<port>}. */
@@ -140,7 +244,9 @@ public final class TestCluster {
         return registryUrl;
     }
 
-    /** The local broker, or {@code null} when running against an external cluster. */
+    /**
+     * The local broker, or {@code null} when running against an external cluster or Testcontainers.
+     */
     public LocalKafka localKafka() {
         return kafka;
     }
