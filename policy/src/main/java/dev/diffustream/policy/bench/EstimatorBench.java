@@ -30,7 +30,6 @@ import dev.diffustream.policy.tokenizer.CharTokenizer;
 import dev.diffustream.policy.tokenizer.Tokenizer;
 import dev.diffustream.policy.tokenizer.Tokenizers;
 import dev.diffustream.policy.train.AdamW;
-import dev.diffustream.policy.train.GradientClipping;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -359,8 +358,7 @@ public final class EstimatorBench {
                         PolicyLoss l = loss.compute(current, old, ref, a, mask);
                         gc.backward(l.loss());
                     }
-                    GradientClipping.clipGlobalNorm(model.parameters(), grpo.maxGradNorm());
-                    optimizer.step(model.parameters(), grpo.learningRate());
+                    optimizer.step(model.parameters(), grpo.learningRate(), grpo.maxGradNorm());
                     long t2 = System.nanoTime();
                     if (i > 0) {
                         full += (t2 - t0) / 1e9;

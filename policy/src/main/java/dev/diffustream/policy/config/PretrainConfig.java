@@ -27,6 +27,10 @@ public record PretrainConfig(
                 double weightDecay,
         @JsonPropertyDescription("Global gradient-norm clip; 0 = off.") double maxGradNorm,
         @JsonPropertyDescription("Lower bound eps of the mask ratio t ~ U(eps, 1).") double maskEps,
+        @JsonPropertyDescription(
+                        "Share of each batch's rows trained as joint masked diffusion over the whole"
+                                + " chat text (prompt tokens masked too); 0 = pure SFT.")
+                double jointFraction,
         @JsonPropertyDescription("Prompt tokens kept (left truncation), as grpo.maxPromptLength.")
                 int maxPromptLength,
         @JsonPropertyDescription(
@@ -84,6 +88,10 @@ public record PretrainConfig(
             throw new IllegalArgumentException(
                     "pretrain.maskEps must be in (0, 1), got " + maskEps);
         }
+        if (!(jointFraction >= 0 && jointFraction < 1)) {
+            throw new IllegalArgumentException(
+                    "pretrain.jointFraction must be in [0, 1), got " + jointFraction);
+        }
         positive("pretrain.maxPromptLength", maxPromptLength);
         positive("pretrain.completionLength", completionLength);
         if (systemPrompt == null) {
@@ -127,6 +135,7 @@ public record PretrainConfig(
                 0.01,
                 1.0,
                 1e-3,
+                0.0,
                 200,
                 64,
                 "You are a helpful assistant.",
@@ -153,6 +162,7 @@ public record PretrainConfig(
                 weightDecay,
                 maxGradNorm,
                 maskEps,
+                jointFraction,
                 maxPromptLength,
                 completionLength,
                 systemPrompt,
@@ -179,6 +189,7 @@ public record PretrainConfig(
                 weightDecay,
                 maxGradNorm,
                 maskEps,
+                jointFraction,
                 maxPromptLength,
                 completionLength,
                 systemPrompt,

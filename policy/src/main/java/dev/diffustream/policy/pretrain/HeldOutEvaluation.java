@@ -3,7 +3,8 @@ package dev.diffustream.policy.pretrain;
 import java.util.List;
 
 /**
- * Sampling quality on held-out prompts: one completion per prompt with the evaluation sampler.
+ * Sampling quality on a set of prompts (held-out, or train for comparison): one completion per
+ * prompt with the evaluation sampler.
  *
  * @param tasks prompts sampled
  * @param formatValid completions whose decoded text passes the shape check of spec B.1

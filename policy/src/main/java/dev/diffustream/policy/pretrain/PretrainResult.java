@@ -19,6 +19,8 @@ import java.nio.file.Path;
  * @param checkpointDir the final HF-layout checkpoint (null until finished)
  * @param sha256 its weights digest (null until finished)
  * @param evaluation held-out sampling quality (null when not run)
+ * @param trainEvaluation the same on as many train prompts (null when not run): how much of what RL
+ *     will train on is already solved
  */
 public record PretrainResult(
         int stepsDone,
@@ -33,4 +35,5 @@ public record PretrainResult(
         int skippedTasks,
         Path checkpointDir,
         String sha256,
-        HeldOutEvaluation evaluation) {}
+        HeldOutEvaluation evaluation,
+        HeldOutEvaluation trainEvaluation) {}

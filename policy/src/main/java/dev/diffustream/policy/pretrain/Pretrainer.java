@@ -18,7 +18,6 @@ import dev.diffustream.policy.tasks.CodeTask;
 import dev.diffustream.policy.tasks.TaskSplit;
 import dev.diffustream.policy.tokenizer.Tokenizer;
 import dev.diffustream.policy.train.AdamW;
-import dev.diffustream.policy.train.GradientClipping;
 import dev.diffustream.policy.train.LrSchedule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,7 +45,11 @@ import org.slf4j.LoggerFactory;
  *       permutation of the train examples ({@link PretrainData}); each row's mask seed is {@code
  *       Seeds.mix(seed, s, row)} — a pure function of (seed, step), so resuming needs no RNG state;
  *   <li><b>forward/backward</b>: {@link MaskedDiffusionLoss} inside one {@code GradientCollector};
- *   <li><b>update</b>: global-norm clipping, {@link AdamW} at the schedule's rate;
+ *       optionally a share of the rows ({@code jointFraction}) is denoised as whole texts, prompt
+ *       included, which gives the tiny model ~4× more target tokens per forward and teaches it to
+ *       copy between prompt and completion (the signature) much sooner;
+ *   <li><b>update</b>: global-norm clipping and {@link AdamW} at the schedule's rate, on one flat
+ *       gradient;
  *   <li><b>report</b> every {@code logEvery} steps, <b>save state</b> every {@code
  *       checkpointEvery}.
  * </ol>
@@ -169,12 +172,12 @@ public final class Pretrainer {
             double lastLoss = Double.NaN;
             for (int step = startStep; step < endStep; step++) {
                 // ---- batch
-                ScoringBatch batch = batchFor(step, cfg, data.examples(), order, tokenizer);
+                StepBatch batch = batchFor(step, cfg, data.examples(), order, tokenizer);
                 // ---- forward / backward
                 float lossValue;
                 try (NDManager sm = root.newSubManager();
                         GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    NDArray l = loss.compute(model, batch, sm);
+                    NDArray l = batch.loss(model, loss, sm);
                     gc.backward(l);
                     lossValue = l.getFloat();
                 }
@@ -183,10 +186,8 @@ public final class Pretrainer {
                             "pretraining loss became " + lossValue + " at step " + step);
                 }
                 // ---- update
-                double gradNorm =
-                        GradientClipping.clipGlobalNorm(model.parameters(), cfg.maxGradNorm());
                 double lr = schedule.lr(step);
-                optimizer.step(model.parameters(), lr);
+                double gradNorm = optimizer.step(model.parameters(), lr, cfg.maxGradNorm());
                 // ---- report and save
                 windowLoss += lossValue;
                 windowSteps++;
@@ -218,6 +219,7 @@ public final class Pretrainer {
             Path checkpoint = null;
             String sha = null;
             HeldOutEvaluation evaluation = null;
+            HeldOutEvaluation trainEvaluation = null;
             if (finished) {
                 checkpoint = outputDir.resolve(CHECKPOINT_DIR);
                 if (!Files.isDirectory(checkpoint)) {
@@ -231,16 +233,12 @@ public final class Pretrainer {
                     List<CodeTask> evalTasks =
                             heldOut.subList(0, Math.min(cfg.evalTasks(), heldOut.size()));
                     progress.onMessage("evaluating " + evalTasks.size() + " held-out prompts");
-                    evaluation =
-                            PretrainEvaluator.evaluate(
-                                    model.inference(),
-                                    tokenizer,
-                                    evalTasks,
-                                    cfg.systemPrompt(),
-                                    cfg.maxPromptLength(),
-                                    cfg.evalSampler(),
-                                    cfg.evalBatchSize(),
-                                    Seeds.mix(cfg.seed(), EVAL_SALT));
+                    evaluation = evaluate(model, tokenizer, evalTasks, cfg, 0);
+                    // the same number of train prompts: how much of the RL train split is solved
+                    List<CodeTask> seen =
+                            trainTasks.subList(0, Math.min(cfg.evalTasks(), trainTasks.size()));
+                    progress.onMessage("evaluating " + seen.size() + " train prompts");
+                    trainEvaluation = evaluate(model, tokenizer, seen, cfg, 1);
                 }
             }
             PretrainResult result =
@@ -257,13 +255,31 @@ public final class Pretrainer {
                             data.skipped(),
                             checkpoint,
                             sha,
-                            evaluation);
+                            evaluation,
+                            trainEvaluation);
             if (finished) {
                 writeResult(outputDir.resolve(RESULT_FILE), result, cfg, options.model());
             }
             LOG.info("pretraining result: {}", result);
             return result;
         }
+    }
+
+    private static HeldOutEvaluation evaluate(
+            PolicyModel model,
+            Tokenizer tokenizer,
+            List<CodeTask> tasks,
+            PretrainConfig cfg,
+            long salt) {
+        return PretrainEvaluator.evaluate(
+                model.inference(),
+                tokenizer,
+                tasks,
+                cfg.systemPrompt(),
+                cfg.maxPromptLength(),
+                cfg.evalSampler(),
+                cfg.evalBatchSize(),
+                Seeds.mix(cfg.seed(), EVAL_SALT, salt));
     }
 
     private static AdamW optimizerFor(PretrainConfig cfg) {
@@ -275,24 +291,82 @@ public final class Pretrainer {
                 AdamW.hfDecayRule());
     }
 
+    /**
+     * One step's rows: the first B − J are conditional (prompt given, completion denoised), the
+     * last J = round(B · jointFraction) are joint (the whole chat text denoised).
+     *
+     * @param conditional the SFT rows
+     * @param joint the joint rows as a batch whose "prompt" is the first token and whose
+     *     "completion" is the rest of the text right-padded to a common length, or null
+     * @param jointTargets which joint positions are real text (1) rather than right padding (0)
+     */
+    record StepBatch(ScoringBatch conditional, ScoringBatch joint, float[][] jointTargets) {
+
+        /** The row-weighted mean of the two masked-diffusion losses. */
+        NDArray loss(PolicyModel model, MaskedDiffusionLoss loss, NDManager sm) {
+            NDArray cond = conditional == null ? null : loss.compute(model, conditional, sm);
+            if (joint == null) {
+                return cond;
+            }
+            NDArray j = loss.compute(model, joint, jointTargets, sm);
+            if (cond == null) {
+                return j;
+            }
+            float rows = conditional.rows() + joint.rows();
+            return cond.mul(conditional.rows() / rows).add(j.mul(joint.rows() / rows)); // ()
+        }
+    }
+
     /** Rows s·B … s·B+B−1 of the example stream, with per-row mask seeds. */
-    static ScoringBatch batchFor(
+    static StepBatch batchFor(
             int step,
             PretrainConfig cfg,
             List<PretrainData.Example> examples,
             DataOrder order,
             Tokenizer tokenizer) {
         int b = cfg.batchSize();
-        int[][] prompts = new int[b][];
-        int[][] targets = new int[b][];
-        long[] seeds = new long[b];
+        int jointRows = (int) Math.round(b * cfg.jointFraction());
+        int condRows = b - jointRows;
+        int[][] prompts = new int[condRows][];
+        int[][] targets = new int[condRows][];
+        long[] seeds = new long[condRows];
+        int[][] jointFirst = new int[jointRows][];
+        int[][] jointText = new int[jointRows][];
+        long[] jointSeeds = new long[jointRows];
+        int jointLen = 0;
         for (int j = 0; j < b; j++) {
             PretrainData.Example ex = examples.get(order.at((long) step * b + j));
-            prompts[j] = ex.prompt();
-            targets[j] = ex.target();
-            seeds[j] = Seeds.mix(cfg.seed(), step, j);
+            long seed = Seeds.mix(cfg.seed(), step, j);
+            if (j < condRows) {
+                prompts[j] = ex.prompt();
+                targets[j] = ex.target();
+                seeds[j] = seed;
+            } else {
+                int r = j - condRows;
+                int[] p = ex.prompt();
+                jointFirst[r] = new int[] {p[0]};
+                int[] text = new int[p.length - 1 + ex.target().length];
+                System.arraycopy(p, 1, text, 0, p.length - 1);
+                System.arraycopy(ex.target(), 0, text, p.length - 1, ex.target().length);
+                jointText[r] = text;
+                jointSeeds[r] = seed;
+                jointLen = Math.max(jointLen, text.length);
+            }
         }
-        return ScoringBatch.of(prompts, targets, seeds, tokenizer.padId());
+        ScoringBatch cond =
+                condRows == 0 ? null : ScoringBatch.of(prompts, targets, seeds, tokenizer.padId());
+        if (jointRows == 0) {
+            return new StepBatch(cond, null, null);
+        }
+        float[][] real = new float[jointRows][jointLen];
+        for (int r = 0; r < jointRows; r++) {
+            int[] padded = java.util.Arrays.copyOf(jointText[r], jointLen);
+            java.util.Arrays.fill(padded, jointText[r].length, jointLen, tokenizer.padId());
+            java.util.Arrays.fill(real[r], 0, jointText[r].length, 1f);
+            jointText[r] = padded;
+        }
+        ScoringBatch joint = ScoringBatch.of(jointFirst, jointText, jointSeeds, tokenizer.padId());
+        return new StepBatch(cond, joint, real);
     }
 
     /** Mean masked-diffusion loss over a fixed held-out batch and two fixed mask draws. */
@@ -429,6 +503,7 @@ public final class Pretrainer {
         root.put("checkpoint", String.valueOf(result.checkpointDir()));
         root.put("sha256", result.sha256());
         root.set("evaluation", JSON.valueToTree(result.evaluation()));
+        root.set("trainEvaluation", JSON.valueToTree(result.trainEvaluation()));
         root.set("config", JSON.valueToTree(cfg));
         root.put("parameters", model.parameterCount());
         JSON.writeValue(file.toFile(), root);

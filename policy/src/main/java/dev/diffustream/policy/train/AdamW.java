@@ -1,8 +1,10 @@
 package dev.diffustream.policy.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import dev.diffustream.policy.config.GrpoConfig;
 import java.io.IOException;
@@ -11,7 +13,9 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -30,9 +34,15 @@ import java.util.function.Predicate;
  * </pre>
  *
  * DJL 0.36 has an {@code AdamW}, but its moments are private (no resume) and it keys state by
- * parameter id; this one keeps the moments by parameter name, saves and loads them with the step
- * count, and runs about a dozen in-place tensor ops per parameter. {@link #step} consumes the
- * gradients: it zeroes them after the update. Parameters without a gradient are skipped.
+ * parameter id; this one saves and loads the moments by parameter name with the step count.
+ *
+ * <p>Cost: the moments of all parameters live in two flat vectors, and one step concatenates the
+ * gradients (and, with decay, the weights) into flat vectors too, so the Adam arithmetic is a dozen
+ * tensor ops in total rather than per parameter; only the final in-place subtraction and the
+ * gradient reset are per parameter. On 2 shared cores each parallel op costs a thread wake-up, so
+ * the op count matters more than the arithmetic. Gradient clipping can ride on the same flat
+ * gradient ({@link #step(Map, double, double)}). A step consumes the gradients (zeroes them).
+ * Parameters without a gradient are skipped; the set of trainable parameters must not change.
  *
  * <p>Weight decay follows HF Trainer's default grouping ({@link #hfDecayRule()}): biases and
  * normalisation weights are not decayed.
@@ -44,9 +54,10 @@ public final class AdamW implements AutoCloseable {
     private final double epsilon;
     private final double weightDecay;
     private final Predicate<String> decayRule;
-    private final Map<String, NDArray> expAvg = new LinkedHashMap<>();
-    private final Map<String, NDArray> expAvgSq = new LinkedHashMap<>();
     private NDManager stateManager;
+    private Layout flat;
+    private NDArray expAvg; // (N) m of all parameters, flattened in layout order
+    private NDArray expAvgSq; // (N) v
     private long steps;
 
     /**
@@ -109,74 +120,160 @@ public final class AdamW implements AutoCloseable {
      * @param lr the learning rate of this step
      */
     public void step(Map<String, Parameter> params, double lr) {
+        step(params, lr, 0);
+    }
+
+    /**
+     * Global-norm clipping ({@link GradientClipping}'s rule, on the same flat gradient) followed by
+     * one update, then zeroes the gradients.
+     *
+     * @param maxGradNorm clip the global gradient norm to this; ≤ 0 disables clipping
+     * @return the global gradient norm before clipping
+     */
+    public double step(Map<String, Parameter> params, double lr, double maxGradNorm) {
         if (!(lr >= 0) || Double.isInfinite(lr)) {
             throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
         }
+        Layout layout = layout(params);
         steps++;
         double bias1 = 1 - Math.pow(beta1, steps);
         double bias2Sqrt = Math.sqrt(1 - Math.pow(beta2, steps));
         float stepSize = (float) (lr / bias1);
-        NoGrad.run(
+        return NoGrad.run(
                 () -> {
-                    for (Map.Entry<String, Parameter> e : params.entrySet()) {
-                        NDArray w = e.getValue().getArray();
-                        if (!w.hasGradient()) {
-                            continue;
+                    try (NDManager sm = stateManager.newSubManager()) {
+                        NDList gradParts = new NDList(layout.size());
+                        NDList weightParts = new NDList(layout.size());
+                        for (int i = 0; i < layout.size(); i++) {
+                            NDArray w = params.get(layout.names.get(i)).getArray();
+                            NDArray g = w.getGradient();
+                            g.attach(sm);
+                            gradParts.add(g.reshape(-1)); // (n_i) view, in sm
+                            NDArray wv = w.reshape(-1); // (n_i) view
+                            wv.attach(sm); // else the view handle would stay with the model
+                            weightParts.add(wv);
                         }
-                        update(e.getKey(), w, lr, stepSize, bias2Sqrt);
-                        NoGrad.zeroGrad(w);
+                        NDArray g = NDArrays.concat(gradParts); // (N)
+                        double norm = Math.sqrt(g.dot(g).getFloat());
+                        if (maxGradNorm > 0 && norm > maxGradNorm) {
+                            g.muli((float) (maxGradNorm / (norm + 1e-6)));
+                        }
+                        expAvg.muli((float) beta1).addi(g.mul((float) (1 - beta1))); // m
+                        expAvgSq.muli((float) beta2)
+                                .addi(g.square().muli((float) (1 - beta2))); // v
+                        NDArray denom = expAvgSq.sqrt(); // √v
+                        denom.attach(sm); // results of ops on the state land in its manager
+                        denom.divi((float) bias2Sqrt).addi((float) epsilon); // √v̂ + ε
+                        NDArray delta = expAvg.div(denom); // (N)
+                        delta.attach(sm);
+                        delta.muli(stepSize);
+                        if (weightDecay > 0 && layout.anyDecay) {
+                            // decoupled decay lr·λ·θ (θ before this step), as torch's θ·(1 − lr·λ)
+                            NDArray theta = NDArrays.concat(weightParts); // (N) copy
+                            delta.addi(
+                                    theta.muli(layout.decayMask).muli((float) (lr * weightDecay)));
+                        }
+                        for (int i = 0; i < layout.size(); i++) {
+                            NDArray w = params.get(layout.names.get(i)).getArray();
+                            long from = layout.offsets[i];
+                            long to = from + layout.sizes[i];
+                            w.subi(delta.get(from + ":" + to).reshape(w.getShape()));
+                            NoGrad.zeroGrad(w);
+                        }
+                        return norm;
                     }
-                    return null;
                 });
     }
 
-    private void update(String name, NDArray w, double lr, float stepSize, double bias2Sqrt) {
-        NDArray m = state(expAvg, name, w);
-        NDArray v = state(expAvgSq, name, w);
-        try (NDManager sm = m.getManager().newSubManager()) {
-            NDArray g = w.getGradient();
-            g.attach(sm);
-            if (weightDecay > 0 && decayRule.test(name)) {
-                w.muli((float) (1 - lr * weightDecay));
+    /** The flat layout of the parameters that have gradients; fixed by the first step or load. */
+    private Layout layout(Map<String, Parameter> params) {
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, Parameter> e : params.entrySet()) {
+            if (e.getValue().getArray().hasGradient()) {
+                names.add(e.getKey());
             }
-            NDArray gm = g.mul((float) (1 - beta1)); // (1−β1)·g
-            gm.attach(sm);
-            m.muli((float) beta1).addi(gm);
-            NDArray gv = g.square().muli((float) (1 - beta2)); // (1−β2)·g²
-            gv.attach(sm);
-            v.muli((float) beta2).addi(gv);
-            NDArray denom = v.sqrt(); // √v
-            denom.attach(sm);
-            denom.divi((float) bias2Sqrt).addi((float) epsilon);
-            NDArray delta = m.div(denom); // m / (√v̂ + ε)
-            delta.attach(sm);
-            w.subi(delta.muli(stepSize));
         }
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException("no parameter has a gradient to update");
+        }
+        if (flat != null) {
+            if (!flat.names.equals(names)) {
+                throw new IllegalStateException(
+                        "trainable parameters changed since the optimizer state was created: "
+                                + flat.names
+                                + " vs "
+                                + names);
+            }
+            for (int i = 0; i < names.size(); i++) {
+                if (params.get(names.get(i)).getArray().size() != flat.sizes[i]) {
+                    throw new IllegalStateException(
+                            "optimizer state for "
+                                    + names.get(i)
+                                    + " has "
+                                    + flat.sizes[i]
+                                    + " elements but the parameter has shape "
+                                    + params.get(names.get(i)).getArray().getShape());
+                }
+            }
+            return flat;
+        }
+        NDArray first = params.get(names.get(0)).getArray();
+        stateManager = NDManager.newBaseManager(first.getDevice());
+        flat = new Layout(names, params, decayRule, weightDecay, stateManager);
+        expAvg = stateManager.zeros(new Shape(flat.total), first.getDataType());
+        expAvgSq = stateManager.zeros(new Shape(flat.total), first.getDataType());
+        return flat;
     }
 
-    private NDArray state(Map<String, NDArray> map, String name, NDArray like) {
-        NDArray s = map.get(name);
-        if (s == null) {
-            if (stateManager == null) {
-                stateManager = NDManager.newBaseManager(like.getDevice());
+    /** Names, offsets and sizes of the flattened parameters, and the decay mask. */
+    private static final class Layout {
+        final List<String> names;
+        final long[] offsets;
+        final long[] sizes;
+        final Shape[] shapes;
+        final long total;
+        final boolean anyDecay;
+        final NDArray decayMask;
+
+        Layout(
+                List<String> names,
+                Map<String, Parameter> params,
+                Predicate<String> rule,
+                double weightDecay,
+                NDManager manager) {
+            this.names = List.copyOf(names);
+            offsets = new long[names.size()];
+            sizes = new long[names.size()];
+            shapes = new Shape[names.size()];
+            long n = 0;
+            boolean any = false;
+            for (int i = 0; i < names.size(); i++) {
+                offsets[i] = n;
+                sizes[i] = params.get(names.get(i)).getArray().size();
+                shapes[i] = params.get(names.get(i)).getArray().getShape();
+                n += sizes[i];
+                any |= rule.test(names.get(i));
             }
-            s = stateManager.zeros(like.getShape(), like.getDataType(), like.getDevice());
-            map.put(name, s);
-        } else if (!s.getShape().equals(like.getShape())) {
-            throw new IllegalStateException(
-                    "optimizer state for "
-                            + name
-                            + " has shape "
-                            + s.getShape()
-                            + " but the parameter has "
-                            + like.getShape());
+            total = n;
+            anyDecay = any && weightDecay > 0;
+            float[] mask = new float[Math.toIntExact(n)];
+            for (int i = 0; i < names.size(); i++) {
+                if (rule.test(names.get(i))) {
+                    java.util.Arrays.fill(
+                            mask, (int) offsets[i], (int) (offsets[i] + sizes[i]), 1f);
+                }
+            }
+            decayMask = manager.create(mask); // (N) 1 = decayed
         }
-        return s;
+
+        int size() {
+            return names.size();
+        }
     }
 
     /**
      * Writes the moments and the step count as one safetensors file ({@code exp_avg.<name>}, {@code
-     * exp_avg_sq.<name>}, {@code step}), atomically (temp file + move).
+     * exp_avg_sq.<name>} in parameter shape, {@code step}), atomically (temp file + move).
      */
     public void save(Path file) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
@@ -185,15 +282,18 @@ public final class AdamW implements AutoCloseable {
             NDArray step = sm.create(new long[] {steps});
             step.setName("step");
             list.add(step);
-            for (Map.Entry<String, NDArray> e : expAvg.entrySet()) {
-                NDArray m = e.getValue().duplicate();
-                m.attach(sm);
-                m.setName("exp_avg." + e.getKey());
-                list.add(m);
-                NDArray v = expAvgSq.get(e.getKey()).duplicate();
-                v.attach(sm);
-                v.setName("exp_avg_sq." + e.getKey());
-                list.add(v);
+            if (flat != null) {
+                for (int i = 0; i < flat.size(); i++) {
+                    String slice = flat.offsets[i] + ":" + (flat.offsets[i] + flat.sizes[i]);
+                    Shape shape = flat.shapes[i];
+                    for (boolean first : new boolean[] {true, false}) {
+                        NDArray part =
+                                (first ? expAvg : expAvgSq).get(slice).reshape(shape).duplicate();
+                        part.attach(sm);
+                        part.setName((first ? "exp_avg." : "exp_avg_sq.") + flat.names.get(i));
+                        list.add(part);
+                    }
+                }
             }
             try (OutputStream os = Files.newOutputStream(tmp)) {
                 list.encode(os, NDList.Encoding.SAFETENSORS);
@@ -205,75 +305,88 @@ public final class AdamW implements AutoCloseable {
     /**
      * Restores the state written by {@link #save}, replacing the current one.
      *
-     * @param params the parameters the state belongs to: every saved name must be one of them with
-     *     the same shape
+     * @param params the parameters the state belongs to: every parameter with a gradient must have
+     *     its two moments in the file, with its shape
      */
     public void load(Path file, Map<String, Parameter> params) throws IOException {
-        NDManager fresh = null;
-        Map<String, NDArray> m = new LinkedHashMap<>();
-        Map<String, NDArray> v = new LinkedHashMap<>();
+        Map<String, NDArray> saved = new LinkedHashMap<>();
         long loadedSteps = -1;
-        try (InputStream in = Files.newInputStream(file)) {
-            NDArray any = params.isEmpty() ? null : params.values().iterator().next().getArray();
-            fresh =
-                    any == null
-                            ? NDManager.newBaseManager()
-                            : NDManager.newBaseManager(any.getDevice());
-            NDList list = NDList.decode(fresh, in);
+        try (NDManager scratch = NDManager.newBaseManager();
+                InputStream in = Files.newInputStream(file)) {
+            NDList list = NDList.decode(scratch, in);
             for (NDArray a : list) {
-                String name = a.getName();
-                if ("step".equals(name)) {
+                if ("step".equals(a.getName())) {
                     loadedSteps = a.toLongArray()[0];
-                    continue;
+                } else {
+                    saved.put(a.getName(), a);
                 }
-                boolean first = name.startsWith("exp_avg.");
-                boolean second = name.startsWith("exp_avg_sq.");
-                String param = name.substring(first ? 8 : second ? 11 : 0);
-                Parameter p = params.get(param);
-                if (!(first || second) || p == null) {
-                    throw new IOException(
-                            "optimizer state " + file + " has unexpected tensor '" + name + "'");
-                }
-                if (!p.getArray().getShape().equals(a.getShape())) {
-                    throw new IOException(
-                            "optimizer state "
-                                    + file
-                                    + ": "
-                                    + name
-                                    + " has shape "
-                                    + a.getShape()
-                                    + " but parameter "
-                                    + param
-                                    + " has "
-                                    + p.getArray().getShape());
-                }
-                (first ? m : v).put(param, a);
             }
+            if (loadedSteps < 0) {
+                throw new IOException("optimizer state " + file + " has no step count");
+            }
+            close();
+            if (saved.isEmpty()) {
+                steps = loadedSteps;
+                return;
+            }
+            Layout layout = layout(params); // fresh zero state in the parameters' layout
+            NDList m = new NDList(layout.size());
+            NDList v = new NDList(layout.size());
+            for (int i = 0; i < layout.size(); i++) {
+                String name = layout.names.get(i);
+                Shape shape = params.get(name).getArray().getShape();
+                for (boolean first : new boolean[] {true, false}) {
+                    String key = (first ? "exp_avg." : "exp_avg_sq.") + name;
+                    NDArray a = saved.remove(key);
+                    if (a == null) {
+                        throw new IOException("optimizer state " + file + " lacks " + key);
+                    }
+                    if (!a.getShape().equals(shape)) {
+                        throw new IOException(
+                                "optimizer state "
+                                        + file
+                                        + ": "
+                                        + key
+                                        + " has shape "
+                                        + a.getShape()
+                                        + " but parameter "
+                                        + name
+                                        + " has "
+                                        + shape);
+                    }
+                    (first ? m : v).add(a.reshape(-1));
+                }
+            }
+            if (!saved.isEmpty()) {
+                throw new IOException(
+                        "optimizer state " + file + " has unexpected tensors " + saved.keySet());
+            }
+            expAvg = replaceState(expAvg, NDArrays.concat(m));
+            expAvgSq = replaceState(expAvgSq, NDArrays.concat(v));
+            steps = loadedSteps;
         } catch (IOException | RuntimeException e) {
-            if (fresh != null) {
-                fresh.close();
-            }
+            close();
             throw e;
         }
-        if (loadedSteps < 0 || !m.keySet().equals(v.keySet())) {
-            fresh.close();
-            throw new IOException("optimizer state " + file + " lacks the step count or a moment");
-        }
-        close();
-        stateManager = fresh;
-        expAvg.putAll(m);
-        expAvgSq.putAll(v);
-        steps = loadedSteps;
     }
 
-    /** Frees the moments. */
+    private NDArray replaceState(NDArray zeros, NDArray loaded) {
+        NDArray out =
+                loaded.toDevice(zeros.getDevice(), true).toType(zeros.getDataType(), false); // (N)
+        out.attach(stateManager);
+        zeros.close();
+        return out;
+    }
+
+    /** Frees the moments (the step count is kept). */
     @Override
     public void close() {
-        expAvg.clear();
-        expAvgSq.clear();
         if (stateManager != null) {
             stateManager.close();
-            stateManager = null;
         }
+        stateManager = null;
+        flat = null;
+        expAvg = null;
+        expAvgSq = null;
     }
 }

@@ -74,6 +74,53 @@ class PretrainDataTest {
     }
 
     @Test
+    void shouldSplitBatchIntoConditionalAndJointRowsWhenJointFractionIsSet() {
+        // given 4 examples, batch 4, a quarter joint
+        List<CodeTask> tasks = new FixtureSuite().load(TaskSplit.TRAIN).subList(0, 4);
+        PretrainData.Examples ex = PretrainData.build(tasks, TOK, "sys", 200, 64);
+        dev.diffustream.policy.config.PretrainConfig d =
+                dev.diffustream.policy.config.PretrainConfig.defaults();
+        dev.diffustream.policy.config.PretrainConfig cfg =
+                new dev.diffustream.policy.config.PretrainConfig(
+                        d.seed(),
+                        d.steps(),
+                        4,
+                        d.learningRate(),
+                        d.lrSchedule(),
+                        d.warmupRatio(),
+                        d.minLrRate(),
+                        d.adamBeta1(),
+                        d.adamBeta2(),
+                        d.adamEpsilon(),
+                        d.weightDecay(),
+                        d.maxGradNorm(),
+                        d.maskEps(),
+                        0.25,
+                        200,
+                        64,
+                        "sys",
+                        0,
+                        1,
+                        0,
+                        1,
+                        d.evalSampler());
+        // when
+        Pretrainer.StepBatch batch =
+                Pretrainer.batchFor(0, cfg, ex.examples(), new Pretrainer.DataOrder(4, 1L), TOK);
+        // then 3 conditional rows and 1 joint row whose "completion" is the rest of the whole text
+        assertThat(batch.conditional().rows()).isEqualTo(3);
+        assertThat(batch.joint().rows()).isEqualTo(1);
+        assertThat(batch.joint().promptLength()).isEqualTo(1);
+        int which = new Pretrainer.DataOrder(4, 1L).at(3);
+        PretrainData.Example e = ex.examples().get(which);
+        int[] joint = batch.joint().completions()[0];
+        assertThat(joint).hasSize(e.prompt().length - 1 + 64);
+        assertThat(TOK.decode(joint, false)).endsWith(TOK.decode(e.target(), false));
+        assertThat(batch.jointTargets()[0]).containsOnly(1f);
+        assertThat(batch.joint().promptToken(0, 0)).isEqualTo(e.prompt()[0]);
+    }
+
+    @Test
     void shouldCoverEveryExampleOncePerEpochWhenOrdering() {
         Pretrainer.DataOrder order = new Pretrainer.DataOrder(10, 3L);
         boolean[] seen = new boolean[10];

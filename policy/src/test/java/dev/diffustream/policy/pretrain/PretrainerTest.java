@@ -68,6 +68,7 @@ class PretrainerTest {
                 0.01,
                 1.0,
                 1e-3,
+                0.25,
                 200,
                 64,
                 "You are a helpful assistant.",
@@ -124,6 +125,7 @@ class PretrainerTest {
         assertThat(r.sha256()).hasSize(64);
         assertThat(r.evaluation().tasks()).isEqualTo(4);
         assertThat(r.evaluation().formatValidRate()).isBetween(0.0, 1.0);
+        assertThat(r.trainEvaluation().tasks()).isEqualTo(4);
         assertThat(out.resolve(Pretrainer.RESULT_FILE)).exists();
         assertThat(Files.readString(out.resolve(Pretrainer.RESULT_FILE)))
                 .contains("formatValidRate");

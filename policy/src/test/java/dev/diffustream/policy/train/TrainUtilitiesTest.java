@@ -187,6 +187,28 @@ class TrainUtilitiesTest {
     }
 
     @Test
+    void shouldClipOnFlatGradientAndUpdateLikeSeparateClippingThenStep() {
+        // given two identical parameter sets with gradients of norm 13
+        Map<String, Parameter> a = params(new float[] {0f, 0f, 0f}, new float[] {0f, 0f});
+        Map<String, Parameter> b = params(new float[] {0f, 0f, 0f}, new float[] {0f, 0f});
+        backward(a, new float[] {3, 4, 0}, new float[] {0, 12});
+        backward(b, new float[] {3, 4, 0}, new float[] {0, 12});
+        AdamW fused = new AdamW(0.9, 0.99, 1e-8, 0.1, AdamW.hfDecayRule());
+        AdamW separate = new AdamW(0.9, 0.99, 1e-8, 0.1, AdamW.hfDecayRule());
+        // when
+        double norm = fused.step(a, 0.01, 1.3);
+        double normSeparate = GradientClipping.clipGlobalNorm(b, 1.3);
+        separate.step(b, 0.01);
+        // then
+        assertThat(norm).isCloseTo(13.0, within(1e-4));
+        assertThat(normSeparate).isCloseTo(13.0, within(1e-4));
+        assertThat(a.get("layer.weight").getArray().toFloatArray())
+                .containsExactly(b.get("layer.weight").getArray().toFloatArray(), within(1e-7f));
+        fused.close();
+        separate.close();
+    }
+
+    @Test
     void shouldScaleToMaxNormWhenGlobalNormExceedsIt() {
         // given gradients c + 2w = (3, 4, 0) and (0, 12) → norm 13
         Map<String, Parameter> p = params(new float[] {0f, 0f, 0f}, new float[] {0f, 0f});
