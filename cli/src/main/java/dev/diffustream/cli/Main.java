@@ -51,6 +51,7 @@ import picocli.CommandLine.Spec;
             LearnerCommand.class,
             EvalCommand.class,
             HelpCommand.class,
+            DashboardCommand.class,
         })
 public final class Main implements Runnable {
 
