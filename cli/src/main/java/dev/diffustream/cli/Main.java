@@ -50,6 +50,8 @@ import picocli.CommandLine.Spec;
             StreamsCommand.class,
             LearnerCommand.class,
             EvalCommand.class,
+            PretrainCommand.class,
+            LocalCommand.class,
             HelpCommand.class,
             DashboardCommand.class,
         })
@@ -140,6 +142,11 @@ public final class Main implements Runnable {
             loaded = Recipe.loader().load(recipeFile, System.getenv(), commandLineSettings());
         }
         return loaded;
+    }
+
+    /** Forgets the resolved recipe so the next {@link #recipe()} applies changed settings. */
+    synchronized void resetRecipe() {
+        loaded = null;
     }
 
     /** The loader used for the recipe (for {@code config --describe}). */

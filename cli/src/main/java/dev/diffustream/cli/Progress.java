@@ -15,6 +15,7 @@ final class Progress {
     private final long total;
     private final long started = System.nanoTime();
     private long lastPrint;
+    private String suffix = "";
 
     Progress(PrintWriter err, String label, long total) {
         this.err = err;
@@ -36,21 +37,27 @@ final class Progress {
         String bar = "#".repeat(filled) + "-".repeat(width - filled);
         String line =
                 String.format(
-                        Locale.ROOT,
-                        "%s [%s] %d/%d %.0f%% %s elapsed, ETA %s",
-                        label,
-                        bar,
-                        done,
-                        total,
-                        frac * 100,
-                        clock(seconds),
-                        Double.isNaN(eta) ? "?" : clock(eta));
+                                Locale.ROOT,
+                                "%s [%s] %d/%d %.0f%% %s elapsed, ETA %s",
+                                label,
+                                bar,
+                                done,
+                                total,
+                                frac * 100,
+                                clock(seconds),
+                                Double.isNaN(eta) ? "?" : clock(eta))
+                        + (suffix.isEmpty() ? "" : ", " + suffix);
         if (TTY) {
             err.print("\r" + line);
         } else {
             err.println(line);
         }
         err.flush();
+    }
+
+    /** Extra text shown after the bar (e.g. the current loss). */
+    synchronized void setSuffix(String text) {
+        this.suffix = text == null ? "" : text;
     }
 
     void update(int done) {
