@@ -52,6 +52,7 @@ import picocli.CommandLine.Spec;
             EvalCommand.class,
             PretrainCommand.class,
             LocalCommand.class,
+            BenchCommand.class,
             HelpCommand.class,
             DashboardCommand.class,
         })
