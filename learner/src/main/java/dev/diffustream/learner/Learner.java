@@ -132,6 +132,7 @@ public final class Learner implements AutoCloseable {
     private Checkpoint lastCheckpoint;
 
     private volatile long version;
+    private volatile long stepsDone;
     private volatile long batch;
     private volatile long groupsConsumed;
     private volatile long groupsPolled;
@@ -399,6 +400,7 @@ public final class Learner implements AutoCloseable {
         }
         groupsConsumed += taken.size();
         droppedStale += dropped;
+        stepsDone = trainer.steps();
         if (steps.isEmpty()) {
             metrics.emit(SETTLED_METRIC, groupsConsumed, trainer.steps(), version);
             return;
@@ -616,6 +618,7 @@ public final class Learner implements AutoCloseable {
             trainer.loadOptimizer(optimizer);
         }
         version = c.getVersion();
+        stepsDone = trainer.steps();
         batch = state.batch();
         groupsConsumed = state.groupsConsumed();
         lastCheckpoint = c;
@@ -707,7 +710,7 @@ public final class Learner implements AutoCloseable {
     /** Counters for progress displays. */
     public Status status() {
         return new Status(
-                trainer == null ? 0 : trainer.steps(),
+                stepsDone,
                 version,
                 groupsConsumed,
                 lastLoss,
