@@ -31,9 +31,23 @@ import org.yaml.snakeyaml.Yaml;
  */
 class DeployFilesTest {
 
-    private static final Path ROOT =
-            Path.of(System.getProperty("diffustream.root", "..")).toAbsolutePath().normalize();
+    private static final Path ROOT = repositoryRoot();
     private static final Path DEPLOY = ROOT.resolve("infra/deploy");
+
+    /**
+     * {@code diffustream.root} (set by surefire), or the first directory above holding the files.
+     */
+    private static Path repositoryRoot() {
+        Path start =
+                Path.of(System.getProperty("diffustream.root", ".")).toAbsolutePath().normalize();
+        for (Path p = start; p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("infra/deploy/topics.json"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException(
+                "no repository root (with infra/deploy/topics.json) at or above " + start);
+    }
 
     private static JsonNode topicsJson() throws IOException {
         return new ObjectMapper().readTree(DEPLOY.resolve("topics.json").toFile());
