@@ -28,7 +28,7 @@ import org.apache.kafka.clients.producer.Producer;
  * <pre>{@code
  * Telemetry t = Telemetry.global();             // process-wide; JVM binders bound once
  * URI url = t.serve(9404);                      // GET http://localhost:9404/metrics (0 = a free port)
- * AutoCloseable m = t.bindKafkaClient(producer); // kafka_producer_* meters; close with the client
+ * Telemetry.Binding m = t.bindKafkaClient(producer); // kafka_producer_* meters; close with the client
  * t.mirror("run7", "learner", "rewards/mean", 1.25, Map.of()); // diffustream_rewards_mean{source="learner",run="run7"}
  * }</pre>
  *
@@ -41,6 +41,15 @@ import org.apache.kafka.clients.producer.Producer;
  * (tests, embedding) are closed with {@link #close()}.
  */
 public final class Telemetry implements AutoCloseable {
+
+    /**
+     * What a {@code bind…} call returns: closing it removes the bound meters (close it with the
+     * client). Unlike {@link AutoCloseable}, closing throws no checked exception.
+     */
+    public interface Binding extends AutoCloseable {
+        @Override
+        void close();
+    }
 
     /** Prefix of every mirrored pipeline metric. */
     public static final String PREFIX = "diffustream_";
@@ -148,7 +157,7 @@ public final class Telemetry implements AutoCloseable {
      * Binds a producer's client metrics ({@code kafka_producer_*}, tagged with its {@code
      * client_id}). Close the returned binder when the producer closes: it removes the meters.
      */
-    public AutoCloseable bindKafkaClient(Producer<?, ?> producer) {
+    public Binding bindKafkaClient(Producer<?, ?> producer) {
         return bind(new KafkaClientMetrics(producer, Tags.empty(), kafkaRefresh));
     }
 
@@ -156,16 +165,16 @@ public final class Telemetry implements AutoCloseable {
      * Binds a consumer's client metrics ({@code kafka_consumer_*}, including records lag, tagged
      * with its {@code client_id}). Close the returned binder when the consumer closes.
      */
-    public AutoCloseable bindKafkaClient(Consumer<?, ?> consumer) {
+    public Binding bindKafkaClient(Consumer<?, ?> consumer) {
         return bind(new KafkaClientMetrics(consumer, Tags.empty(), kafkaRefresh));
     }
 
     /**
      * Binds any Micrometer binder (e.g. {@code new KafkaStreamsMetrics(streams)} in the streams
-     * service). If it is {@link AutoCloseable}, it is returned for closing and also closed with
-     * this telemetry; otherwise the returned handle does nothing.
+     * service). If it is {@link AutoCloseable}, closing the returned binding closes it (and so does
+     * closing this telemetry); otherwise the binding does nothing.
      */
-    public synchronized AutoCloseable bind(MeterBinder binder) {
+    public synchronized Binding bind(MeterBinder binder) {
         binder.bindTo(registry);
         if (binder instanceof AutoCloseable c) {
             binders.add(c);
@@ -173,7 +182,11 @@ public final class Telemetry implements AutoCloseable {
                 synchronized (this) {
                     binders.remove(c);
                 }
-                c.close();
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    // closing a binder only removes meters; nothing to recover
+                }
             };
         }
         return () -> {};

@@ -230,8 +230,8 @@ class TelemetryTest {
                         new ByteArrayDeserializer());
         try {
             // when their metrics are bound
-            AutoCloseable producerMetrics = telemetry.bindKafkaClient(producer);
-            AutoCloseable consumerMetrics = telemetry.bindKafkaClient(consumer);
+            Telemetry.Binding producerMetrics = telemetry.bindKafkaClient(producer);
+            Telemetry.Binding consumerMetrics = telemetry.bindKafkaClient(consumer);
 
             // then both clients' meters are exposed, tagged with their client ids
             assertThat(telemetry.scrape())
