@@ -5,7 +5,8 @@
 #   docker run --rm diffustream --help
 #
 # Plain Dockerfile syntax only (no BuildKit-only features), so docker-compose v1 and the classic
-# builder can build it. See docs/deploy.md.
+# builder can build it. The build stage downloads the Maven dependencies. A recipe is mounted or
+# passed at run time (--recipe FILE or DIFFUSTREAM_RECIPE). See docs/deploy.md.
 
 ARG BUILD_IMAGE=maven:3.9-eclipse-temurin-17
 ARG RUNTIME_IMAGE=debian:bookworm-slim
@@ -42,7 +43,6 @@ COPY --from=build /src/cli/target/diffustream.jar /opt/diffustream/diffustream.j
 COPY --from=build /src/cli/target/lib/ /opt/diffustream/lib/
 COPY --from=build --chown=10001:10001 /opt/djl-cache/ /opt/djl-cache/
 COPY infra/deploy/docker/diffustream.sh /usr/local/bin/diffustream
-COPY infra/deploy/recipe-compose.yaml /etc/diffustream/recipe-compose.yaml
 RUN chmod 0755 /usr/local/bin/diffustream
 ENV DJL_CACHE_DIR=/opt/djl-cache
 # Prometheus metrics, when a service is started with --metrics-port 9404 / DIFFUSTREAM_METRICS_PORT.
