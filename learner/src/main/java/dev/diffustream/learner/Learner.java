@@ -24,6 +24,7 @@ import dev.diffustream.schemas.kafka.DeadLetters;
 import dev.diffustream.schemas.kafka.KafkaErrors;
 import dev.diffustream.schemas.kafka.MetricSink;
 import dev.diffustream.schemas.serde.RecordDecoder;
+import dev.diffustream.schemas.telemetry.Telemetry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -193,7 +194,9 @@ public final class Learner implements AutoCloseable {
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps);
                 KafkaProducer<byte[], byte[]> metricProducer =
                         new KafkaProducer<>(Clients.producer(kafka, clientId + "-metrics"));
-                KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps)) {
+                KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(consumerProps);
+                Telemetry.Binding pm = Telemetry.global().bindKafkaClient(p);
+                Telemetry.Binding cm = Telemetry.global().bindKafkaClient(c)) {
             this.producer = p;
             this.consumer = c;
             this.metrics = new MetricSink(metricProducer, topics.metrics(), run.id(), "learner");

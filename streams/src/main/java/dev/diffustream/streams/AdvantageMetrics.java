@@ -1,6 +1,7 @@
 package dev.diffustream.streams;
 
 import dev.diffustream.schemas.avro.Metric;
+import dev.diffustream.schemas.telemetry.Telemetry;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -197,6 +198,7 @@ public final class AdvantageMetrics {
     }
 
     private Metric sample(String name, double value, Long policyVersion, Instant at) {
+        Telemetry.global().mirror(runId, source, name, value, Map.of("task", task));
         return Metric.newBuilder()
                 .setRunId(runId)
                 .setSource(source)

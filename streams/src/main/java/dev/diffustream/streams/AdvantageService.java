@@ -5,6 +5,8 @@ import dev.diffustream.schemas.config.KafkaConfig;
 import dev.diffustream.schemas.config.RewardWeights;
 import dev.diffustream.schemas.kafka.Clients;
 import dev.diffustream.schemas.registry.SchemaRegistry;
+import dev.diffustream.schemas.telemetry.Telemetry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
@@ -46,6 +48,7 @@ public final class AdvantageService implements AutoCloseable {
     private static final Pattern SECRET =
             Pattern.compile("(?i).*(password|secret|jaas|token|credentials).*");
 
+    private final Telemetry.Binding streamsMetrics;
     private final AdvantageConfig cfg;
     private final Properties props;
     private final KafkaStreams streams;
@@ -79,6 +82,7 @@ public final class AdvantageService implements AutoCloseable {
         this.props = streamsProperties(cfg, kafka, topics);
         this.streams =
                 new KafkaStreams(AdvantageTopology.buildTopology(cfg, weights, topics), props);
+        this.streamsMetrics = Telemetry.global().bind(new KafkaStreamsMetrics(streams));
         streams.setUncaughtExceptionHandler(this::onUncaught);
         streams.setGlobalStateRestoreListener(new RestoreLog());
         streams.setStateListener(
@@ -208,6 +212,7 @@ public final class AdvantageService implements AutoCloseable {
 
     public void close(Duration timeout) {
         boolean done = streams.close(timeout);
+        streamsMetrics.close();
         if (!done) {
             LOG.warn("advantage service did not stop within {}", timeout);
         }

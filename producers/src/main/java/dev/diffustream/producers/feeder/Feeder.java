@@ -12,6 +12,7 @@ import dev.diffustream.schemas.config.KafkaConfig;
 import dev.diffustream.schemas.config.RunConfig;
 import dev.diffustream.schemas.kafka.Clients;
 import dev.diffustream.schemas.serde.RecordDecoder;
+import dev.diffustream.schemas.telemetry.Telemetry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -107,6 +108,7 @@ public final class Feeder {
                 Clients.transactionalProducer(
                         kafka, "feeder-" + run.id(), topics.prefix() + "feeder-" + run.id());
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props);
+                Telemetry.Binding pm = Telemetry.global().bindKafkaClient(producer);
                 LearnerProgress learner = new LearnerProgress(kafka, topics.metrics(), run.id())) {
             producer.initTransactions();
             int cachedEpoch = -1;

@@ -4,6 +4,7 @@ import dev.diffustream.schemas.Topic;
 import dev.diffustream.schemas.avro.Checkpoint;
 import dev.diffustream.schemas.config.KafkaConfig;
 import dev.diffustream.schemas.serde.RecordDecoder;
+import dev.diffustream.schemas.telemetry.Telemetry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -25,12 +26,14 @@ public final class CheckpointFollower implements AutoCloseable {
     private final RecordDecoder<Checkpoint> decoder;
     private final TopicPartition tp;
     private final String runId;
+    private final Telemetry.Binding metrics;
     private Checkpoint latest;
 
     public CheckpointFollower(
             KafkaConfig kafka, Topic<Checkpoint> topic, String runId, String clientId) {
         Map<String, Object> props = Clients.consumer(kafka, clientId, null);
         this.consumer = new KafkaConsumer<>(props);
+        this.metrics = Telemetry.global().bindKafkaClient(consumer);
         this.tp = new TopicPartition(topic.name(), 0);
         consumer.assign(List.of(tp));
         consumer.seekToBeginning(List.of(tp));
@@ -80,6 +83,7 @@ public final class CheckpointFollower implements AutoCloseable {
 
     @Override
     public void close() {
+        metrics.close();
         consumer.close(Duration.ofSeconds(2));
     }
 }

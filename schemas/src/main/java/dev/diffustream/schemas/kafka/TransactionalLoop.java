@@ -1,5 +1,6 @@
 package dev.diffustream.schemas.kafka;
 
+import dev.diffustream.schemas.telemetry.Telemetry;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -85,7 +86,9 @@ public final class TransactionalLoop implements Runnable, AutoCloseable {
     public void run() {
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(settings.consumerProps());
                 KafkaProducer<byte[], byte[]> producer =
-                        new KafkaProducer<>(settings.producerProps())) {
+                        new KafkaProducer<>(settings.producerProps());
+                Telemetry.Binding cm = Telemetry.global().bindKafkaClient(c);
+                Telemetry.Binding pm = Telemetry.global().bindKafkaClient(producer)) {
             this.consumer = c;
             producer.initTransactions();
             c.subscribe(List.copyOf(settings.topics()));
