@@ -468,7 +468,11 @@ public final class Learner implements AutoCloseable {
                 .build();
     }
 
-    static GrpoTrainer.Member member(AdvantageMember m) {
+    /**
+     * The trainer's view of one scored member (token ids, mask seeds, behaviour log-probs,
+     * advantage); replay ({@code replay.MemberSelection}) converts with the same code.
+     */
+    public static GrpoTrainer.Member member(AdvantageMember m) {
         int[] prompt = m.getPromptTokenIds().stream().mapToInt(Integer::intValue).toArray();
         int[] completion = m.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
         long[] seeds = m.getMaskSeeds().stream().mapToLong(Long::longValue).toArray();
