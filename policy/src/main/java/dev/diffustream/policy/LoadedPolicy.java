@@ -22,11 +22,11 @@ public record LoadedPolicy(
         implements AutoCloseable {
 
     /**
-     * Loads {@code dir} and checks its weights against {@code expectedSha256} (skipped when
-     * {@code null}).
+     * Loads {@code dir} and checks its weights against {@code expectedSha256} (skipped when {@code
+     * null}).
      *
-     * @throws IOException if the directory is incomplete or the digest does not match (a partial
-     *     or corrupted copy: the caller may retry)
+     * @throws IOException if the directory is incomplete or the digest does not match (a partial or
+     *     corrupted copy: the caller may retry)
      */
     public static LoadedPolicy load(
             Path dir, DeviceConfig device, boolean trainable, long version, String expectedSha256)

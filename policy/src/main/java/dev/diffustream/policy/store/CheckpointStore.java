@@ -5,9 +5,9 @@ import java.net.URI;
 import java.nio.file.Path;
 
 /**
- * Where checkpoint directories live, addressed by URI. {@link LocalCheckpointStore} serves a
- * local or shared directory ({@code file://}); an object store would implement the same two
- * operations (upload a finished directory, materialise one locally).
+ * Where checkpoint directories live, addressed by URI. {@link LocalCheckpointStore} serves a local
+ * or shared directory ({@code file://}); an object store would implement the same two operations
+ * (upload a finished directory, materialise one locally).
  */
 public interface CheckpointStore {
 

@@ -16,9 +16,9 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Checkpoints as directories under a root on a local or shared file system. A checkpoint is
- * written into a hidden temporary sibling, its files are fsynced, then it is renamed into place:
- * a reader never sees a half-written checkpoint under its final name.
+ * Checkpoints as directories under a root on a local or shared file system. A checkpoint is written
+ * into a hidden temporary sibling, its files are fsynced, then it is renamed into place: a reader
+ * never sees a half-written checkpoint under its final name.
  */
 public final class LocalCheckpointStore implements CheckpointStore {
 
