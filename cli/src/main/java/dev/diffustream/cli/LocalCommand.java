@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
                     + " feeder, actors, sandboxes, the advantage topology, the learner and an"
                     + " evaluator until --minutes or --steps; ends with a final held-out evaluation"
                     + " and a run directory (recipe, checkpoints, metrics CSV/JSON, PNG plots,"
-                    + " summary.json).",
+                    + " summary.json, and the broker's data in kafka/ for replay and rescore).",
             "Default recipe: recipes/local.yaml."
         })
 final class LocalCommand implements Callable<Integer> {
@@ -85,7 +85,16 @@ final class LocalCommand implements Callable<Integer> {
                             + " ~/.cache/diffustream).")
     Path cache;
 
-    @Option(names = "--keep-kafka", description = "Keep the broker's data under the run directory.")
+    @Option(
+            names = "--discard-kafka",
+            description =
+                    "Delete the broker's data (RUN/kafka) at the end. By default it is kept: the"
+                            + " topics are the run's system of record ('diffustream replay --run"
+                            + " RUN' and 'rescore' start a broker on it).")
+    boolean discardKafka;
+
+    /** Accepted for old scripts: keeping the data is the default now. */
+    @Option(names = "--keep-kafka", hidden = true)
     boolean keepKafka;
 
     @Option(
@@ -142,7 +151,14 @@ final class LocalCommand implements Callable<Integer> {
                                 : Path.of(System.getProperty("user.home"), ".cache", "diffustream");
         LocalRun.Options opts =
                 new LocalRun.Options(
-                        minutes, steps, actors, sandboxes, sync, cacheDir, keepKafka, statusEvery);
+                        minutes,
+                        steps,
+                        actors,
+                        sandboxes,
+                        sync,
+                        cacheDir,
+                        !discardKafka,
+                        statusEvery);
         LocalRun.Summary s = new LocalRun(loaded, opts, err).run();
         PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "run            %s (%s)%n", s.runId(), s.runDir());
@@ -169,8 +185,9 @@ final class LocalCommand implements Callable<Integer> {
         out.printf(
                 Locale.ROOT,
                 "artifacts        %s/{summary.json,metrics.csv,metrics.json,train_steps.csv,"
-                        + "plots/reward.png,plots/heldout_pass1.png,checkpoints/}%n",
-                s.runDir());
+                        + "plots/reward.png,plots/heldout_pass1.png,checkpoints/%s}%n",
+                s.runDir(),
+                discardKafka ? "" : ",kafka/");
         out.flush();
         return 0;
     }

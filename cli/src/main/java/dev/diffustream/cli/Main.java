@@ -55,6 +55,8 @@ import picocli.CommandLine.Spec;
             BenchCommand.class,
             HelpCommand.class,
             DashboardCommand.class,
+            ReplayCommand.class,
+            RescoreCommand.class,
         })
 public final class Main implements Runnable {
 
