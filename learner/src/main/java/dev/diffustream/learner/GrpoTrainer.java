@@ -98,6 +98,10 @@ public final class GrpoTrainer implements AutoCloseable {
         this.reference = Objects.requireNonNull(reference);
         this.tokenizer = tokenizer;
         this.grpo = grpo;
+        if (groupsPerMicroBatch < 1) {
+            throw new IllegalArgumentException(
+                    "learner.groupsPerMicroBatch must be >= 1, got " + groupsPerMicroBatch);
+        }
         this.groupsPerMicroBatch = groupsPerMicroBatch;
         this.estimator = LogProbEstimators.create(grpo, tokenizer.maskId());
         this.coupledLoss = CoupledGrpoLoss.fromConfig(grpo);
