@@ -26,9 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Real, independent data (see {@code ../shared/data/README.md}): every HumanEval canonical solution
- * and every MBPP reference except tasks 341, 596 and 642 (broken in this revision of the file) must
- * pass inside the sandbox, with strict equality off as in the release; and strict equality must not
+ * Real, independent data (see {@code data/README.md}): every HumanEval canonical solution and every
+ * MBPP reference except tasks 341, 596 and 642 (broken in this revision of the file) must pass
+ * inside the sandbox, with strict equality off as in the release; and strict equality must not
  * change any of those verdicts.
  */
 class RealDataIT {
@@ -43,7 +43,7 @@ class RealDataIT {
         assertThat(root)
                 .as("system property diffustream.root (set by surefire/failsafe)")
                 .isNotNull();
-        return Path.of(root).resolve("../shared/data").normalize();
+        return Path.of(root).resolve("data").normalize();
     }
 
     private static List<JsonNode> jsonLines(InputStream in) throws IOException {

@@ -27,8 +27,8 @@ import java.util.Set;
  * acecode:data/acecode.jsonl               hard filter, default models, augmentation (the release)
  * acecode:f.jsonl?difficulty=none          also easy | medium | hard
  * acecode:f.jsonl?models=qwen_coder_2.5,llama3_instruct&amp;augment=false
- * humaneval:../shared/data/HumanEval.jsonl.gz
- * mbpp:../shared/data/mbpp.jsonl
+ * humaneval:data/HumanEval.jsonl.gz
+ * mbpp:data/mbpp.jsonl
  * </pre>
  *
  * Relative paths resolve against the base directory given to {@link #open(String, Path)} (the

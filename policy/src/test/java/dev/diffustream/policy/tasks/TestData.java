@@ -6,9 +6,9 @@ import java.nio.file.Path;
 /**
  * Locates the shared real data ({@code HumanEval.jsonl.gz}, {@code mbpp.jsonl}) for integration
  * tests: the system property {@code diffustream.data} or the environment variable {@code
- * DIFFUSTREAM_DATA} if set, else {@code <diffustream.root>/../shared/data} (surefire and failsafe
- * pass {@code -Ddiffustream.root=<repository root>}). A missing file fails the test with this
- * explanation; it never skips.
+ * DIFFUSTREAM_DATA} if set, else {@code <diffustream.root>/data (the vendored copy of the shared
+ * data)} (surefire and failsafe pass {@code -Ddiffustream.root=<repository root>}). A missing file
+ * fails the test with this explanation; it never skips.
  */
 public final class TestData {
 
@@ -26,7 +26,7 @@ public final class TestData {
                             + " DIFFUSTREAM_DATA, or run through Maven (which passes"
                             + " -Ddiffustream.root)");
         }
-        return Path.of(root).resolve("../shared/data").toAbsolutePath().normalize();
+        return Path.of(root).resolve("data").toAbsolutePath().normalize();
     }
 
     /** A data file, which must exist. */

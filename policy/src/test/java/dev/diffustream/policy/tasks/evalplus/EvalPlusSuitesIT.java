@@ -21,11 +21,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The loaders on the real HumanEval and MBPP files ({@code ../shared/data}, see {@link TestData}):
- * every reference solution, taken out of its expected completion as the code reward extracts it
- * (spec B.2), runs against its tests with {@code /usr/bin/python3} (no isolation; a few
- * interpreters in parallel), the code first, then the setup code, then one test, each test in a
- * fresh namespace.
+ * The loaders on the real HumanEval and MBPP files ({@code data/}, see {@link TestData}): every
+ * reference solution, taken out of its expected completion as the code reward extracts it (spec
+ * B.2), runs against its tests with {@code /usr/bin/python3} (no isolation; a few interpreters in
+ * parallel), the code first, then the setup code, then one test, each test in a fresh namespace.
  */
 class EvalPlusSuitesIT {
 
