@@ -9,7 +9,6 @@ import dev.diffustream.policy.tasks.TaskSplit;
 import dev.diffustream.policy.tasks.TaskSuites;
 import dev.diffustream.policy.tokenizer.Tokenizer;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.IntConsumer;
 
 /** Held-out evaluation as the recipe describes it (shared by eval, the learner and local mode). */
@@ -20,10 +19,9 @@ final class Evaluations {
     static List<CodeTask> tasks(EvalConfig cfg) {
         TaskSplit split;
         try {
-            split = TaskSplit.valueOf(cfg.split().trim().toUpperCase(Locale.ROOT));
+            split = TaskSplit.parse("eval.split", cfg.split());
         } catch (IllegalArgumentException e) {
-            throw new CliException(
-                    "eval.split must be train, heldout or test; got '" + cfg.split() + "'");
+            throw new CliException(e.getMessage());
         }
         List<CodeTask> all = TaskSuites.open(cfg.suite()).load(split);
         return cfg.tasks() > 0 && cfg.tasks() < all.size() ? all.subList(0, cfg.tasks()) : all;

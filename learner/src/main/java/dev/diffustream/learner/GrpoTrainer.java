@@ -201,7 +201,22 @@ public final class GrpoTrainer implements AutoCloseable {
         int r = 0;
         for (Group g : groups) {
             for (Member m : g.members()) {
-                System.arraycopy(m.behaviourLogProbs()[seedIndex], 0, behaviour, r * k, k);
+                float[][] lp = m.behaviourLogProbs();
+                if (lp == null || lp.length <= seedIndex || lp[seedIndex].length != k) {
+                    throw new IllegalArgumentException(
+                            "group "
+                                    + g.groupId()
+                                    + ": a member's behaviour log-probs for mask seed "
+                                    + seedIndex
+                                    + " are "
+                                    + (lp == null || lp.length <= seedIndex
+                                            ? "missing (" + (lp == null ? 0 : lp.length) + " seeds)"
+                                            : lp[seedIndex].length + " values")
+                                    + ", expected "
+                                    + k
+                                    + " (one per completion token)");
+                }
+                System.arraycopy(lp[seedIndex], 0, behaviour, r * k, k);
                 advantages[r] = (float) m.advantage();
                 r++;
             }
@@ -245,6 +260,17 @@ public final class GrpoTrainer implements AutoCloseable {
         int r = 0;
         for (Group g : groups) {
             for (Member m : g.members()) {
+                if (m.maskSeeds().length <= seedIndex) {
+                    throw new IllegalArgumentException(
+                            "group "
+                                    + g.groupId()
+                                    + " carries "
+                                    + m.maskSeeds().length
+                                    + " mask seeds per member; mask seed "
+                                    + seedIndex
+                                    + " is needed (grpo.numIterations must not exceed the"
+                                    + " actor's seeds)");
+                }
                 prompts[r] = m.prompt();
                 completions[r] = m.completion();
                 seeds[r] = m.maskSeeds()[seedIndex];

@@ -436,6 +436,56 @@ class GrpoTrainerTest {
     }
 
     @Test
+    void shouldRejectGroupNamingItWhenBehaviourLogProbsOrSeedsDoNotMatchTheBatch() {
+        GrpoConfig cfg = grpo(PLAIN);
+        try (PolicyModel policy = create(12);
+                PolicyModel ref = policy.frozenCopy();
+                GrpoTrainer trainer = new GrpoTrainer(policy, ref, TOKENIZER, cfg, 1, 0)) {
+            GrpoTrainer.Group good = group("g1", 5, new double[] {1, -1}, policy, cfg, 0f);
+            GrpoTrainer.Member m = good.members().get(0);
+            // given a member whose behaviour log-probs are one token short
+            float[][] shortLp = {java.util.Arrays.copyOf(m.behaviourLogProbs()[0], K - 1)};
+            GrpoTrainer.Group truncated =
+                    new GrpoTrainer.Group(
+                            "g-short",
+                            List.of(
+                                    new GrpoTrainer.Member(
+                                            m.completionId(),
+                                            m.prompt(),
+                                            m.completion(),
+                                            m.maskSeeds(),
+                                            shortLp,
+                                            m.advantage(),
+                                            m.policyVersion()),
+                                    good.members().get(1)));
+            assertThatThrownBy(() -> trainer.trainBatch(List.of(truncated)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("g-short")
+                    .hasMessageContaining("expected " + K);
+            // given a member without mask seeds
+            GrpoTrainer.Group seedless =
+                    new GrpoTrainer.Group(
+                            "g-seedless",
+                            List.of(
+                                    new GrpoTrainer.Member(
+                                            m.completionId(),
+                                            m.prompt(),
+                                            m.completion(),
+                                            new long[0],
+                                            m.behaviourLogProbs(),
+                                            m.advantage(),
+                                            m.policyVersion()),
+                                    good.members().get(1)));
+            assertThatThrownBy(() -> trainer.trainBatch(List.of(seedless)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("g-seedless")
+                    .hasMessageContaining("mask seed 0");
+            // then nothing was trained
+            assertThat(trainer.steps()).isZero();
+        }
+    }
+
+    @Test
     void shouldWeighMicroBatchStatisticsByTokensWhenCombined() {
         // given two micro-batches of 10 and 30 loss tokens
         PolicyLossStats a = new PolicyLossStats(1.0, 0.8, 0.2, 0.1, 0.0, 0.1, 1.0, 0.0, 10);

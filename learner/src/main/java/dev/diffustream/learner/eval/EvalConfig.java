@@ -1,6 +1,7 @@
 package dev.diffustream.learner.eval;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.diffustream.policy.tasks.TaskSplit;
 
 /** Held-out evaluation (recipe section {@code eval}). */
 public record EvalConfig(
@@ -26,6 +27,7 @@ public record EvalConfig(
         if (suite == null || suite.isBlank()) {
             throw new IllegalArgumentException("eval.suite must not be empty");
         }
+        TaskSplit.parse("eval.split", split);
         if (tasks < 0) {
             throw new IllegalArgumentException("eval.tasks must be >= 0, got " + tasks);
         }

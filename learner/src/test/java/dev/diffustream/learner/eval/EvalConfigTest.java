@@ -31,6 +31,8 @@ class EvalConfigTest {
                 .hasMessageContaining("eval.batchRows must be >= 1, got 0");
         assertThatThrownBy(() -> new EvalConfig("builtin", "heldout", 0, 1, 0, 1, 1, -1))
                 .hasMessageContaining("eval.everyVersions must be >= 0, got -1");
+        assertThatThrownBy(() -> new EvalConfig("builtin", "dev", 0, 1, 0, 1, 1, 0))
+                .hasMessageContaining("eval.split must be one of train, heldout, test; got 'dev'");
     }
 
     @Test

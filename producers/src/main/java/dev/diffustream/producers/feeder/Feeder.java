@@ -18,7 +18,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
@@ -63,12 +62,7 @@ public final class Feeder {
 
     /** The split named in config. */
     static TaskSplit split(String name) {
-        try {
-            return TaskSplit.valueOf(name.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(
-                    "feeder.split must be one of train, heldout, test; got '" + name + "'", e);
-        }
+        return TaskSplit.parse("feeder.split", name);
     }
 
     /**

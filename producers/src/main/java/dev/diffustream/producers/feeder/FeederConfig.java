@@ -1,6 +1,7 @@
 package dev.diffustream.producers.feeder;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import dev.diffustream.policy.tasks.TaskSplit;
 
 /** The task feeder (recipe section {@code feeder}). */
 public record FeederConfig(
@@ -25,6 +26,7 @@ public record FeederConfig(
         if (suite == null || suite.isBlank()) {
             throw new IllegalArgumentException("feeder.suite must not be empty");
         }
+        TaskSplit.parse("feeder.split", split);
         if (epochs < 1) {
             throw new IllegalArgumentException("feeder.epochs must be >= 1, got " + epochs);
         }

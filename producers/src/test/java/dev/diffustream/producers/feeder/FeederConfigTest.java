@@ -29,6 +29,11 @@ class FeederConfigTest {
                 .hasMessageContaining("feeder.maxAheadGroups must be >= 1, got 0");
         assertThatThrownBy(() -> new FeederConfig("builtin", "train", 1, 0, 1, 9))
                 .hasMessageContaining("feeder.pacingPollMs must be >= 10, got 9");
+        assertThatThrownBy(() -> new FeederConfig("builtin", "validation", 1, 0, 1, 10))
+                .hasMessageContaining(
+                        "feeder.split must be one of train, heldout, test; got 'validation'");
+        assertThat(new FeederConfig("builtin", " HeldOut ", 1, 0, 1, 10).split())
+                .isEqualTo(" HeldOut ");
     }
 
     @Test
