@@ -88,7 +88,8 @@ final class EvalCommand implements Callable<Integer> {
                         temperature != null ? temperature : base.temperature(),
                         base.batchRows(),
                         base.seed(),
-                        base.everyVersions());
+                        base.everyVersions(),
+                        base.threads());
         if (cfg.samples() > 1 && cfg.temperature() == 0) {
             err.println(
                     "eval: warning: greedy sampling (temperature 0) makes the "
@@ -117,7 +118,7 @@ final class EvalCommand implements Callable<Integer> {
                 SandboxScorer scorer = new SandboxScorer(engine)) {
             Progress bar = new Progress(err, "eval: sampling", total);
             result =
-                    Evaluations.run(
+                    Evaluations.runAlone(
                             r, cfg, policy.model(), policy.tokenizer(), list, scorer, bar::update);
             bar.done();
         }

@@ -2,6 +2,7 @@ package dev.diffustream.cli;
 
 import dev.diffustream.learner.eval.EvalConfig;
 import dev.diffustream.learner.eval.PassAtK;
+import dev.diffustream.policy.DeviceRuntime;
 import dev.diffustream.policy.config.SamplerConfig;
 import dev.diffustream.policy.model.PolicyModel;
 import dev.diffustream.policy.tasks.CodeTask;
@@ -27,6 +28,15 @@ final class Evaluations {
         return cfg.tasks() > 0 && cfg.tasks() < all.size() ? all.subList(0, cfg.tasks()) : all;
     }
 
+    /**
+     * PyTorch threads of an evaluation that has the machine to itself (the eval command, local
+     * mode's baseline and final evaluation): {@code eval.threads}, or {@code policy.device.threads}
+     * when that is 0.
+     */
+    static int threads(Recipe r, EvalConfig cfg) {
+        return cfg.threads() > 0 ? cfg.threads() : r.policy().device().threads();
+    }
+
     /** The sampler used for evaluation: the rollout sampler at the evaluation temperature. */
     static SamplerConfig sampler(Recipe r, EvalConfig cfg) {
         return r.sampler().withTemperature(cfg.temperature());
@@ -49,5 +59,21 @@ final class Evaluations {
                         cfg.batchRows(),
                         r.rewards());
         return eval.evaluate(model, tokenizer, tasks, cfg.samples(), cfg.seed(), progress);
+    }
+
+    /**
+     * {@link #run} for an evaluation that has the machine to itself, with {@link #threads} PyTorch
+     * threads.
+     */
+    static PassAtK.Result runAlone(
+            Recipe r,
+            EvalConfig cfg,
+            PolicyModel model,
+            Tokenizer tokenizer,
+            List<CodeTask> tasks,
+            SandboxScorer scorer,
+            IntConsumer progress) {
+        return DeviceRuntime.withThreads(
+                threads(r, cfg), () -> run(r, cfg, model, tokenizer, tasks, scorer, progress));
     }
 }

@@ -330,15 +330,10 @@ final class LocalRun {
         say("final evaluation of %s on %d held-out tasks", latest.getFileName(), tasks.size());
         try (LoadedPolicy policy = LoadedPolicy.load(latest, r.policy().device(), false, 0, null)) {
             Progress bar = new Progress(err, "eval", tasks.size());
+            EvalConfig cfg = r.eval().with(0, 1, r.eval().temperature());
             PassAtK.Result res =
-                    Evaluations.run(
-                            r,
-                            r.eval().with(0, 1, r.eval().temperature()),
-                            policy.model(),
-                            policy.tokenizer(),
-                            tasks,
-                            scorer,
-                            bar::update);
+                    Evaluations.runAlone(
+                            r, cfg, policy.model(), policy.tokenizer(), tasks, scorer, bar::update);
             bar.done();
             JSON.writeValue(runDir.resolve("eval-final.json").toFile(), res);
             return res;
@@ -577,7 +572,7 @@ final class LocalRun {
                 LoadedPolicy.load(checkpoint, r.policy().device(), false, 0, null)) {
             Progress bar = new Progress(err, "baseline eval", tasks.size() * cfg.samples());
             PassAtK.Result res =
-                    Evaluations.run(
+                    Evaluations.runAlone(
                             r, cfg, policy.model(), policy.tokenizer(), tasks, scorer, bar::update);
             bar.done();
             JSON.writeValue(file.toFile(), res);

@@ -69,6 +69,33 @@ public final class DeviceRuntime {
         return JniUtils.getNumThreads();
     }
 
+    /** A computation that may throw. */
+    @FunctionalInterface
+    public interface Body<T, E extends Exception> {
+        T run() throws E;
+    }
+
+    /**
+     * Runs {@code body} with PyTorch's intra-op thread count set to {@code threads}, then restores
+     * the previous count. For work that has the machine to itself (an evaluation while the pipeline
+     * is stopped); the count is process-wide, so nothing else should run meanwhile.
+     */
+    public static <T, E extends Exception> T withThreads(int threads, Body<T, E> body) throws E {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        int previous = threads();
+        if (previous == threads) {
+            return body.run();
+        }
+        JniUtils.setNumThreads(threads);
+        try {
+            return body.run();
+        } finally {
+            JniUtils.setNumThreads(previous);
+        }
+    }
+
     /**
      * Runs {@code body} with autograd recording off on this thread, restoring the previous mode.
      * Use it for inference on threads other than the one that loaded the engine.

@@ -39,6 +39,27 @@ class DeviceRuntimeTest {
     }
 
     @Test
+    void shouldRestoreThreadCountWhenBodyRanWithOtherCountOrThrew() {
+        DeviceRuntime.initialize(DeviceConfig.defaults());
+        int before = DeviceRuntime.threads();
+        int other = before == 1 ? 2 : 1;
+
+        assertThat(DeviceRuntime.withThreads(other, DeviceRuntime::threads)).isEqualTo(other);
+        assertThat(DeviceRuntime.threads()).isEqualTo(before);
+        assertThatThrownBy(
+                        () ->
+                                DeviceRuntime.withThreads(
+                                        other,
+                                        () -> {
+                                            throw new java.io.IOException("boom");
+                                        }))
+                .hasMessage("boom");
+        assertThat(DeviceRuntime.threads()).isEqualTo(before);
+        assertThatThrownBy(() -> DeviceRuntime.withThreads(0, DeviceRuntime::threads))
+                .hasMessageContaining("threads must be >= 1, got 0");
+    }
+
+    @Test
     void shouldParseDeviceNamesCaseInsensitivelyWhenReadFromConfig() {
         assertThat(DeviceChoice.parse(" GPU ")).isEqualTo(DeviceChoice.GPU);
         assertThat(DeviceChoice.parse("auto")).isEqualTo(DeviceChoice.AUTO);

@@ -21,7 +21,14 @@ public record EvalConfig(
         @JsonPropertyDescription(
                         "Local mode: evaluate every this many policy versions (0 = only the first"
                                 + " and the last).")
-                int everyVersions) {
+                int everyVersions,
+        @JsonPropertyDescription(
+                        "PyTorch intra-op threads of the evaluations that run alone: the eval"
+                                + " command and local mode's baseline and final evaluation (the"
+                                + " pipeline is stopped then); 0 = policy.device.threads. The"
+                                + " periodic evaluation during a local run shares the machine"
+                                + " and keeps policy.device.threads.")
+                int threads) {
 
     public EvalConfig {
         if (suite == null || suite.isBlank()) {
@@ -40,6 +47,9 @@ public record EvalConfig(
         if (batchRows < 1) {
             throw new IllegalArgumentException("eval.batchRows must be >= 1, got " + batchRows);
         }
+        if (threads < 0) {
+            throw new IllegalArgumentException("eval.threads must be >= 0, got " + threads);
+        }
         if (everyVersions < 0) {
             throw new IllegalArgumentException(
                     "eval.everyVersions must be >= 0, got " + everyVersions);
@@ -47,12 +57,20 @@ public record EvalConfig(
     }
 
     public static EvalConfig defaults() {
-        return new EvalConfig("builtin", "heldout", 0, 1, 0.0, 64, 7L, 10);
+        return new EvalConfig("builtin", "heldout", 0, 1, 0.0, 64, 7L, 10, 0);
     }
 
     /** A copy with other task/sample counts. */
     public EvalConfig with(int newTasks, int newSamples, double newTemperature) {
         return new EvalConfig(
-                suite, split, newTasks, newSamples, newTemperature, batchRows, seed, everyVersions);
+                suite,
+                split,
+                newTasks,
+                newSamples,
+                newTemperature,
+                batchRows,
+                seed,
+                everyVersions,
+                threads);
     }
 }
