@@ -63,16 +63,28 @@ final class PretrainCommand implements Callable<Integer> {
         sections.put("model", r.model());
         sections.put("pretrain", cfg);
         Startup.print(err, "pretrain", r, loaded.sha256(), sections);
+        DeviceRuntime.initialize(r.model().device());
         PretrainResult result = run(r.model(), cfg, suite, out, err);
         report(result, spec.commandLine().getOut());
         return 0;
     }
 
-    /** Runs (or resumes) pretraining with a progress bar on {@code err}. */
+    /**
+     * Runs (or resumes) pretraining with a progress bar on {@code err}, with {@code
+     * model.device.threads} PyTorch threads; the process's previous count is restored afterwards
+     * (local mode pretrains with the whole machine, then runs its services with {@code
+     * policy.device.threads}).
+     */
     static PretrainResult run(
             ModelConfig model, PretrainConfig cfg, String suite, Path out, PrintWriter err)
             throws Exception {
-        DeviceRuntime.initialize(model.device());
+        return DeviceRuntime.withThreads(
+                model.device().threads(), () -> pretrain(model, cfg, suite, out, err));
+    }
+
+    private static PretrainResult pretrain(
+            ModelConfig model, PretrainConfig cfg, String suite, Path out, PrintWriter err)
+            throws Exception {
         PretrainOptions options =
                 new PretrainOptions(
                         cfg, model, TaskSuites.open(suite), CharTokenizer.standard(), 0);
