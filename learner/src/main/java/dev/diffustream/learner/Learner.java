@@ -190,7 +190,7 @@ public final class Learner implements AutoCloseable {
         // Batches are formed across polls; a few groups per poll keeps the buffer small.
         consumerProps.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 16);
         // A batch (I optimizer steps) plus a checkpoint happen between two polls.
-        consumerProps.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, cfg.transactionTimeoutMs());
+        Clients.setMaxPollInterval(consumerProps, kafka, cfg.transactionTimeoutMs());
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(producerProps);
                 KafkaProducer<byte[], byte[]> metricProducer =
                         new KafkaProducer<>(Clients.producer(kafka, clientId + "-metrics"));

@@ -129,7 +129,7 @@ public final class Actor implements AutoCloseable {
             // One task per transaction: sampling a group takes seconds; never hold several.
             consumer.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
             // Sampling one group (plus a checkpoint load) must fit between two polls.
-            consumer.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, cfg.maxPollIntervalMs());
+            Clients.setMaxPollInterval(consumer, kafka, cfg.maxPollIntervalMs());
             Map<String, Object> producer =
                     Clients.transactionalProducer(
                             kafka, actorId, topics.prefix() + run.id() + "-" + actorId);

@@ -18,6 +18,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * every client.
  */
 public final class Clients {
+
+    /** The consumer's default {@code connections.max.idle.ms} (9 minutes). */
+    static final long DEFAULT_CONNECTIONS_MAX_IDLE_MS = 540_000L;
+
     private Clients() {}
 
     /** Properties every client gets: bootstrap, client id, and the recipe's overrides. */
@@ -88,6 +92,23 @@ public final class Clients {
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
         p.putAll(kafka.client());
         return p;
+    }
+
+    /**
+     * Sets a consumer's {@code max.poll.interval.ms} (the longest work between two polls) and keeps
+     * {@code connections.max.idle.ms} above it, so an idle connection to the group coordinator is
+     * not closed while the consumer works (Kafka warns about that combination). A value the user
+     * set in {@code kafka.client} for either key wins.
+     */
+    public static void setMaxPollInterval(
+            Map<String, Object> consumer, KafkaConfig kafka, long maxPollIntervalMs) {
+        if (!kafka.client().containsKey(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG)) {
+            consumer.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) maxPollIntervalMs);
+        }
+        if (!kafka.client().containsKey(ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG)) {
+            long idle = Math.max(DEFAULT_CONNECTIONS_MAX_IDLE_MS, maxPollIntervalMs + 60_000L);
+            consumer.put(ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG, idle);
+        }
     }
 
     /** A registry client for the recipe's registry URL and credentials. */
