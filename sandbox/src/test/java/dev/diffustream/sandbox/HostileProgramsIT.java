@@ -87,7 +87,7 @@ class HostileProgramsIT {
 
     /** Only supervisors and, per slot, at most one idle pre-launched sandbox. */
     private static boolean onlySlotProcesses() {
-        List<String> d = SandboxTestSupport.descendants();
+        List<String> d = SandboxTestSupport.descendantCommandLines();
         long harnesses =
                 d.stream().filter(c -> c.contains("boot.py") && !c.contains("bwrap")).count();
         return d.size() <= 4 * WORKERS

@@ -88,8 +88,34 @@ final class SandboxTestSupport {
         ProcessHandle.current()
                 .descendants()
                 .filter(ProcessHandle::isAlive)
-                .forEach(h -> out.add(h.pid() + " " + h.info().commandLine().orElse("?")));
+                .forEach(h -> out.add(h.pid() + " " + state(h.pid()) + " " + commandLine(h)));
         return out;
+    }
+
+    /** The command lines of this JVM's live descendants ("?" when unreadable). */
+    static List<String> descendantCommandLines() {
+        return ProcessHandle.current()
+                .descendants()
+                .filter(ProcessHandle::isAlive)
+                .map(SandboxTestSupport::commandLine)
+                .toList();
+    }
+
+    private static String commandLine(ProcessHandle h) {
+        return h.info().commandLine().orElse("?");
+    }
+
+    /** "[state ppid=N comm]" from /proc/PID/stat, so a leak message tells a zombie from a hang. */
+    static String state(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            String comm = stat.substring(stat.indexOf('(') + 1, close);
+            String[] f = stat.substring(close + 2).split(" ");
+            return "[" + f[0] + " ppid=" + f[1] + " " + comm + "]";
+        } catch (IOException | RuntimeException e) {
+            return "[gone]";
+        }
     }
 
     /**

@@ -282,9 +282,10 @@ class Supervisor:
             return self.run(sandbox, job, started)
         finally:
             sandbox.close()
-            if not sandbox.ready:
-                _sweep(keep=())
-            _reap()
+            # Whatever the sandbox left (bwrap's namespace child and the harness die by their
+            # parent-death signal, asynchronously; a start-up race may leave one waiting) is
+            # killed and reaped before the next sandbox starts: a slot holds at most one.
+            _sweep(keep=())
             self.prelaunch()
 
     def run(self, sandbox, job, started):
