@@ -14,6 +14,7 @@ import dev.diffustream.learner.eval.EvalConfig;
 import dev.diffustream.learner.eval.PassAtK;
 import dev.diffustream.policy.DeviceRuntime;
 import dev.diffustream.policy.LoadedPolicy;
+import dev.diffustream.policy.config.SamplerConfig;
 import dev.diffustream.policy.pretrain.PretrainResult;
 import dev.diffustream.policy.store.CheckpointStore;
 import dev.diffustream.policy.tasks.CodeTask;
@@ -27,6 +28,7 @@ import dev.diffustream.schemas.Topic;
 import dev.diffustream.schemas.avro.Metric;
 import dev.diffustream.schemas.avro.TrainStep;
 import dev.diffustream.schemas.config.KafkaConfig;
+import dev.diffustream.schemas.config.RewardWeights;
 import dev.diffustream.schemas.kafka.Clients;
 import dev.diffustream.schemas.kafka.MetricSink;
 import dev.diffustream.schemas.serde.RecordDecoder;
@@ -554,15 +556,46 @@ final class LocalRun {
         return out;
     }
 
+    /**
+     * What a baseline's result depends on, and nothing else: the evaluation settings that change
+     * it, the sampler as the evaluation uses it (at the evaluation temperature), the prompt and the
+     * rewards.
+     */
+    private record BaselineInputs(
+            String suite,
+            String split,
+            int samples,
+            int batchRows,
+            long seed,
+            SamplerConfig sampler,
+            String systemPrompt,
+            int maxPromptLength,
+            RewardWeights rewards) {}
+
+    /**
+     * The cache key of a baseline evaluation on {@code tasks} tasks. The schedule and cost settings
+     * (eval.everyVersions, eval.threads, the curve's eval.tasks) and the rollout temperature are
+     * not in it, so changing them reuses the baseline.
+     */
+    static String baselineKey(Recipe r, EvalConfig cfg, int tasks) {
+        BaselineInputs in =
+                new BaselineInputs(
+                        cfg.suite(),
+                        cfg.split(),
+                        cfg.samples(),
+                        cfg.batchRows(),
+                        cfg.seed(),
+                        Evaluations.sampler(r, cfg),
+                        r.policy().systemPrompt(),
+                        r.grpo().maxPromptLength(),
+                        r.rewards());
+        return ConfigLoader.sha256(in).substring(0, 16) + "-" + tasks;
+    }
+
     private PassAtK.Result cachedEval(
             Path checkpoint, Recipe r, EvalConfig cfg, List<CodeTask> tasks, SandboxScorer scorer)
             throws Exception {
-        String key =
-                ConfigLoader.sha256(cfg).substring(0, 12)
-                        + "-"
-                        + ConfigLoader.sha256(r.sampler()).substring(0, 8)
-                        + "-"
-                        + tasks.size();
+        String key = baselineKey(r, cfg, tasks.size());
         Path file = checkpoint.getParent().resolve("baseline-eval-" + key + ".json");
         if (Files.isRegularFile(file)) {
             return JSON.readValue(file.toFile(), PassAtK.Result.class);
