@@ -3,9 +3,14 @@ package dev.diffustream.cli;
 import dev.diffustream.infra.LocalKafka;
 import dev.diffustream.infra.registry.RegistryServer;
 import dev.diffustream.policy.DeviceRuntime;
+import dev.diffustream.policy.LoadedPolicy;
 import dev.diffustream.policy.bench.EstimatorBench;
 import dev.diffustream.policy.bench.PolicyBench;
 import dev.diffustream.policy.bench.PolicyBenchOptions;
+import dev.diffustream.policy.tasks.CodeTask;
+import dev.diffustream.policy.tasks.TaskSplit;
+import dev.diffustream.policy.tasks.TaskSuites;
+import dev.diffustream.sandbox.SandboxEngine;
 import dev.diffustream.sandbox.bench.SandboxBench;
 import dev.diffustream.schemas.config.KafkaConfig;
 import dev.diffustream.schemas.kafka.Clients;
@@ -15,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -30,7 +36,8 @@ import picocli.CommandLine.Spec;
             BenchCommand.Policy.class,
             BenchCommand.Estimator.class,
             BenchCommand.Sandbox.class,
-            BenchCommand.Streams.class
+            BenchCommand.Streams.class,
+            BenchCommand.RlSanity.class
         })
 final class BenchCommand implements Runnable {
 
@@ -204,6 +211,108 @@ final class BenchCommand implements Runnable {
                                     r.kafka().withAddresses(kafka.bootstrap(), server.url()))) {
                 KafkaConfig k = r.kafka().withAddresses(kafka.bootstrap(), server.url());
                 StreamsBench.run(k, registry, o, stdout());
+            }
+            return 0;
+        }
+    }
+
+    @Command(
+            name = "rl-sanity",
+            description =
+                    "The RL loop on a few tasks in one process, no Kafka: each round samples a group"
+                            + " per task with the current weights, executes it in the sandbox,"
+                            + " computes advantages and runs one Coupled-GRPO batch. Prints the"
+                            + " reward per round; a working update raises it.")
+    static final class RlSanity implements Callable<Integer> {
+        @Spec CommandSpec spec;
+
+        @Option(
+                names = "--checkpoint",
+                required = true,
+                paramLabel = "DIR",
+                description = "Starting checkpoint (e.g. the pretrained one local mode caches).")
+        Path checkpoint;
+
+        @Option(
+                names = "--suite",
+                paramLabel = "SPEC",
+                description = "Task suite (default feeder.suite).")
+        String suite;
+
+        @Option(
+                names = "--split",
+                paramLabel = "SPLIT",
+                defaultValue = "train",
+                description = "Split to take the tasks from (default ${DEFAULT-VALUE}).")
+        String split;
+
+        @Option(
+                names = "--tasks",
+                paramLabel = "N",
+                defaultValue = "4",
+                description = "Tasks per round, one group each (default ${DEFAULT-VALUE}).")
+        int tasks;
+
+        @Option(
+                names = "--offset",
+                paramLabel = "I",
+                defaultValue = "0",
+                description = "Index of the first task in the split (default ${DEFAULT-VALUE}).")
+        int offset;
+
+        @Option(
+                names = "--rounds",
+                paramLabel = "R",
+                defaultValue = "30",
+                description =
+                        "Rounds (batches; grpo.numIterations optimizer steps each; default ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Override
+        public Integer call() throws Exception {
+            Recipe r = Main.of(spec).recipe();
+            if (!Files.isDirectory(checkpoint)) {
+                throw new CliException("checkpoint directory " + checkpoint + " does not exist");
+            }
+            if (tasks < 1 || rounds < 1 || offset < 0) {
+                throw new CliException(
+                        "--tasks and --rounds must be >= 1 and --offset >= 0, got "
+                                + tasks
+                                + ", "
+                                + rounds
+                                + ", "
+                                + offset);
+            }
+            TaskSplit s;
+            try {
+                s = TaskSplit.parse("--split", split);
+            } catch (IllegalArgumentException e) {
+                throw new CliException(e.getMessage());
+            }
+            List<CodeTask> all =
+                    TaskSuites.open(suite != null ? suite : r.feeder().suite()).load(s);
+            if (offset + tasks > all.size()) {
+                throw new CliException(
+                        "--offset "
+                                + offset
+                                + " + --tasks "
+                                + tasks
+                                + " exceeds the "
+                                + all.size()
+                                + " tasks of the split");
+            }
+            DeviceRuntime.initialize(r.policy().device());
+            try (LoadedPolicy policy =
+                            LoadedPolicy.load(checkpoint, r.policy().device(), true, 0, null);
+                    SandboxEngine engine = SandboxEngine.start(r.sandbox());
+                    SandboxScorer scorer = new SandboxScorer(engine)) {
+                RlSanityBench.run(
+                        r,
+                        policy,
+                        all.subList(offset, offset + tasks),
+                        scorer,
+                        new RlSanityBench.Options(rounds, r.run().seed(), tasks),
+                        stdout());
             }
             return 0;
         }
