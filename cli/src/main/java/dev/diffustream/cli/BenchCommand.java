@@ -7,6 +7,7 @@ import dev.diffustream.policy.LoadedPolicy;
 import dev.diffustream.policy.bench.EstimatorBench;
 import dev.diffustream.policy.bench.PolicyBench;
 import dev.diffustream.policy.bench.PolicyBenchOptions;
+import dev.diffustream.policy.checkpoint.HfCheckpoint;
 import dev.diffustream.policy.tasks.CodeTask;
 import dev.diffustream.policy.tasks.TaskSplit;
 import dev.diffustream.policy.tasks.TaskSuites;
@@ -268,6 +269,22 @@ final class BenchCommand implements Runnable {
                         "Rounds (batches; grpo.numIterations optimizer steps each; default ${DEFAULT-VALUE}).")
         int rounds;
 
+        @Option(
+                names = "--rotate",
+                description =
+                        "Take the next --tasks tasks of the split each round (no task repeats until"
+                                + " the split is used up, as in the pipeline) instead of the same ones:"
+                                + " measures generalisation rather than fitting.")
+        boolean rotate;
+
+        @Option(
+                names = "--save",
+                paramLabel = "DIR",
+                description =
+                        "Write the trained weights there (HF layout) when the rounds are done, e.g."
+                                + " to compare with the start under 'diffustream eval'.")
+        Path save;
+
         @Override
         public Integer call() throws Exception {
             Recipe r = Main.of(spec).recipe();
@@ -309,10 +326,16 @@ final class BenchCommand implements Runnable {
                 RlSanityBench.run(
                         r,
                         policy,
-                        all.subList(offset, offset + tasks),
+                        rotate
+                                ? all.subList(offset, all.size())
+                                : all.subList(offset, offset + tasks),
                         scorer,
-                        new RlSanityBench.Options(rounds, r.run().seed(), tasks),
+                        new RlSanityBench.Options(rounds, tasks, rotate, r.run().seed()),
                         stdout());
+                if (save != null) {
+                    HfCheckpoint.save(policy.model(), policy.tokenizer(), save);
+                    spec.commandLine().getErr().println("rl-sanity: trained weights in " + save);
+                }
             }
             return 0;
         }

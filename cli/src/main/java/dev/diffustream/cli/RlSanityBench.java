@@ -26,7 +26,7 @@ import java.util.List;
 final class RlSanityBench {
 
     /** What to run. */
-    record Options(int rounds, long seed, int groupsPerMicroBatch) {}
+    record Options(int rounds, int tasksPerRound, boolean rotate, long seed) {}
 
     private RlSanityBench() {}
 
@@ -43,24 +43,30 @@ final class RlSanityBench {
             PrintStream out) {
         ObjectMapper json = new ObjectMapper();
         GroupSampler sampler = new GroupSampler(r.grpo(), r.sampler(), r.policy().systemPrompt());
-        PolicyModel reference = policy.model().frozenCopy();
         double firstQuarter = 0, lastQuarter = 0;
         int quarter = Math.max(1, o.rounds() / 4);
-        try (GrpoTrainer trainer =
-                new GrpoTrainer(
-                        policy.model(),
-                        reference,
-                        policy.tokenizer(),
-                        r.grpo(),
-                        o.groupsPerMicroBatch(),
-                        0)) {
+        try (PolicyModel reference = policy.model().frozenCopy();
+                GrpoTrainer trainer =
+                        new GrpoTrainer(
+                                policy.model(),
+                                reference,
+                                policy.tokenizer(),
+                                r.grpo(),
+                                o.tasksPerRound(),
+                                0)) {
             for (int round = 0; round < o.rounds(); round++) {
                 long t0 = System.nanoTime();
-                List<GrpoTrainer.Group> groups = new ArrayList<>(tasks.size());
+                int n = o.tasksPerRound();
+                List<CodeTask> roundTasks = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    int index = o.rotate() ? (round * n + i) % tasks.size() : i;
+                    roundTasks.add(tasks.get(index));
+                }
+                List<GrpoTrainer.Group> groups = new ArrayList<>(n);
                 double rewardSum = 0;
                 int solved = 0, valid = 0, rows = 0, zeroVariance = 0;
-                for (int t = 0; t < tasks.size(); t++) {
-                    CodeTask task = tasks.get(t);
+                for (int t = 0; t < n; t++) {
+                    CodeTask task = roundTasks.get(t);
                     long taskSeed = Seeds.derive(o.seed(), "rl-sanity", round, t);
                     GroupSampler.SampledGroup g = sampler.sample(policy, task.prompt(), taskSeed);
                     List<CompletionScorer.Request> requests = new ArrayList<>();
@@ -125,7 +131,8 @@ final class RlSanityBench {
         }
         ObjectNode summary = json.createObjectNode();
         summary.put("bench", "rl-sanity-summary");
-        summary.put("tasks", tasks.size());
+        summary.put("tasks_per_round", o.tasksPerRound());
+        summary.put("rotate", o.rotate());
         summary.put("rounds", o.rounds());
         summary.put("reward_first_quarter", firstQuarter);
         summary.put("reward_last_quarter", lastQuarter);
