@@ -14,10 +14,10 @@ import java.nio.file.Path;
  * take milliseconds: E = 32, one layer, two heads. Its rewards are all 0, which is why the crash
  * tests keep zero-variance groups ({@code advantages.zeroVariance=keep}).
  */
-final class TinyPolicy {
+public final class TinyPolicy {
     private TinyPolicy() {}
 
-    static ModelConfig config() {
+    public static ModelConfig config() {
         return ModelConfig.builder()
                 .hiddenSize(32)
                 .intermediateSize(64)
@@ -28,7 +28,7 @@ final class TinyPolicy {
     }
 
     /** Writes the checkpoint (HF layout with the standard character tokenizer) into {@code dir}. */
-    static Path write(Path dir) throws IOException {
+    public static Path write(Path dir) throws IOException {
         DeviceRuntime.initialize(DeviceConfig.defaults());
         try (PolicyModel model = PolicyModel.create(config())) {
             HfCheckpoint.save(model, CharTokenizer.standard(), dir);
