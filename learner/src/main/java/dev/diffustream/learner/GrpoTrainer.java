@@ -16,6 +16,7 @@ import dev.diffustream.policy.loss.DecoupledPpoLoss;
 import dev.diffustream.policy.loss.PolicyLoss;
 import dev.diffustream.policy.loss.PolicyLossStats;
 import dev.diffustream.policy.model.PolicyModel;
+import dev.diffustream.policy.model.TorchMemory;
 import dev.diffustream.policy.tokenizer.Tokenizer;
 import dev.diffustream.policy.train.AdamW;
 import dev.diffustream.policy.train.GradientClipping;
@@ -223,14 +224,16 @@ public final class GrpoTrainer implements AutoCloseable {
         }
         try (NDManager manager = policy.manager().newSubManager()) {
             Shape shape = new Shape(rows, k);
-            NDArray old = manager.create(behaviour, shape); // (B, K)
-            NDArray adv = manager.create(advantages); // (B)
+            NDArray old = TorchMemory.upload(manager, behaviour, shape); // (B, K)
+            NDArray adv = TorchMemory.upload(manager, advantages, new Shape(rows)); // (B)
             NDArray mask = CompletionMask.of(batch.completions(), tokenizer.imEndId(), manager);
             NDArray ref =
                     grpo.beta() > 0
-                            ? manager.create(estimateNoGrad(reference, batch), shape) // (B, K)
+                            ? TorchMemory.upload(
+                                    manager, estimateNoGrad(reference, batch), shape) // (B, K)
                             : null;
-            NDArray prox = proximalFlat == null ? null : manager.create(proximalFlat, shape);
+            NDArray prox =
+                    proximalFlat == null ? null : TorchMemory.upload(manager, proximalFlat, shape);
             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 NDArray logps = estimator.estimate(policy, batch, manager); // (B, K)
                 PolicyLoss loss =

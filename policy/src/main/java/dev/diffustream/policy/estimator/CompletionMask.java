@@ -3,6 +3,7 @@ package dev.diffustream.policy.estimator;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.diffustream.policy.model.TorchMemory;
 
 /**
  * The completion loss mask of spec A.2: m[b,k] = 1 for k ≤ e_b, where e_b is the index of the first
@@ -48,6 +49,6 @@ public final class CompletionMask {
             }
             System.arraycopy(mask[b], 0, flat, b * k, k);
         }
-        return manager.create(flat, new Shape(rows, k)); // (B, K)
+        return TorchMemory.upload(manager, flat, new Shape(rows, k)); // (B, K)
     }
 }

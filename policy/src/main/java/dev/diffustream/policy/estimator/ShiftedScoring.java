@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.diffustream.policy.model.MaskedLm;
+import dev.diffustream.policy.model.TorchMemory;
 
 /**
  * The shared scoring step of every estimator and of the pretraining loss: one forward call over R =
@@ -17,7 +18,8 @@ import dev.diffustream.policy.model.MaskedLm;
  * </pre>
  *
  * About a dozen tensor ops besides the forward: the noisy tokens, targets and weights are built in
- * Java and uploaded once each.
+ * Java and uploaded once each, into torch-owned memory: autograd keeps the tokens, targets and
+ * weights for the backward pass after this method has closed their handles ({@link TorchMemory}).
  */
 public final class ShiftedScoring {
 
@@ -65,8 +67,9 @@ public final class ShiftedScoring {
         int[] att = batch.tiledAttention(passes);
         NDArray result;
         try (NDManager sm = manager.newSubManager()) {
-            NDArray tokens = sm.create(noisy, new Shape(r, len)); // (R, L)
-            NDArray attention = att == null ? null : sm.create(att, new Shape(r, len)); // (R, L)
+            NDArray tokens = TorchMemory.upload(sm, noisy, new Shape(r, len)); // (R, L)
+            NDArray attention =
+                    att == null ? null : TorchMemory.upload(sm, att, new Shape(r, len)); // (R, L)
             NDArray logits = model.logits(tokens, attention); // (R, L, V)
             logits.attach(sm);
             NDArray rowsForCompletion =
@@ -75,9 +78,9 @@ public final class ShiftedScoring {
                 rowsForCompletion = rowsForCompletion.toType(DataType.FLOAT32, false);
             }
             NDArray logProbs = rowsForCompletion.logSoftmax(2); // (R, K, V) fp32
-            NDArray target = sm.create(targets, new Shape(r, k, 1)); // (R, K, 1)
+            NDArray target = TorchMemory.upload(sm, targets, new Shape(r, k, 1)); // (R, K, 1)
             NDArray lp = logProbs.gather(target, 2).reshape(r, k); // (R, K)
-            NDArray w = sm.create(weights, new Shape(r, k)); // (R, K)
+            NDArray w = TorchMemory.upload(sm, weights, new Shape(r, k)); // (R, K)
             result = lp.mul(w).reshape(passes, rows, k).sum(new int[] {0}); // (B, K)
             result.attach(manager);
         }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.diffustream.policy.config.GrpoConfig;
 import dev.diffustream.policy.config.ImportanceCapMode;
+import dev.diffustream.policy.model.TorchMemory;
 import java.util.Objects;
 
 /**
@@ -125,7 +126,7 @@ public final class DecoupledPpoLoss {
             tokens += mask[i];
         }
         NDManager manager = logps.getManager();
-        NDArray weight = manager.create(applied, logps.getShape()); // (B, K)
+        NDArray weight = TorchMemory.upload(manager, applied, logps.getShape()); // (B, K)
         NDArray a = advantages.reshape(rows, 1); // (B, 1)
 
         NDArray logRatio = logps.sub(proximalLogps.stopGradient()); // (B, K)
