@@ -66,6 +66,14 @@ public final class Feeder {
     }
 
     /**
+     * The tasks the feeder draws from: the first {@code poolSize} of the split in the suite's order
+     * (all of them when {@code poolSize} is 0 or larger than the split).
+     */
+    static List<CodeTask> pool(List<CodeTask> split, int poolSize) {
+        return poolSize <= 0 || poolSize >= split.size() ? split : split.subList(0, poolSize);
+    }
+
+    /**
      * The order of the split's tasks in {@code epoch}: a seeded shuffle, the same for the same root
      * seed and epoch.
      */
@@ -82,10 +90,16 @@ public final class Feeder {
      */
     public long run(BooleanSupplier stop, Progress progress) throws InterruptedException {
         TaskSplit split = split(cfg.split());
-        List<CodeTask> tasks = suite.load(split);
+        List<CodeTask> tasks = pool(suite.load(split), cfg.poolSize());
         if (tasks.isEmpty()) {
             throw new IllegalArgumentException(
                     "task suite '" + cfg.suite() + "' has no tasks in split " + cfg.split());
+        }
+        if (cfg.poolSize() > 0) {
+            LOG.info(
+                    "feeder: a pool of the first {} tasks of split {} (feeder.poolSize)",
+                    tasks.size(),
+                    cfg.split());
         }
         long perEpoch = tasks.size();
         long total = perEpoch * cfg.epochs();

@@ -13,7 +13,13 @@ public record FeederConfig(
                 String split,
         @JsonPropertyDescription("Passes over the split; each pass is shuffled with its own seed.")
                 int epochs,
-        @JsonPropertyDescription("Stop after this many tasks in total (0 = epochs x split size).")
+        @JsonPropertyDescription(
+                        "Train on only the first this many tasks of the split (in the suite's"
+                                + " order), each epoch shuffled; 0 = the whole split. A small pool"
+                                + " revisits each task every epoch instead of seeing it once.")
+                int poolSize,
+        @JsonPropertyDescription(
+                        "Stop after this many tasks in total (0 = epochs x pool or split size).")
                 long maxTasks,
         @JsonPropertyDescription(
                         "Pacing: never publish more than this many groups beyond those the"
@@ -30,6 +36,10 @@ public record FeederConfig(
         if (epochs < 1) {
             throw new IllegalArgumentException("feeder.epochs must be >= 1, got " + epochs);
         }
+        if (poolSize < 0) {
+            throw new IllegalArgumentException(
+                    "feeder.poolSize must be >= 0 (0 = the whole split), got " + poolSize);
+        }
         if (maxTasks < 0) {
             throw new IllegalArgumentException("feeder.maxTasks must be >= 0, got " + maxTasks);
         }
@@ -44,6 +54,6 @@ public record FeederConfig(
     }
 
     public static FeederConfig defaults() {
-        return new FeederConfig("builtin", "train", 100, 0, 32, 200);
+        return new FeederConfig("builtin", "train", 100, 0, 0, 32, 200);
     }
 }

@@ -19,20 +19,22 @@ class FeederConfigTest {
 
     @Test
     void shouldNameKeyAndValueWhenValueIsBad() {
-        assertThatThrownBy(() -> new FeederConfig(" ", "train", 1, 0, 1, 10))
+        assertThatThrownBy(() -> new FeederConfig(" ", "train", 1, 0, 0, 1, 10))
                 .hasMessageContaining("feeder.suite");
-        assertThatThrownBy(() -> new FeederConfig("builtin", "train", 0, 0, 1, 10))
+        assertThatThrownBy(() -> new FeederConfig("builtin", "train", 0, 0, 0, 1, 10))
                 .hasMessageContaining("feeder.epochs must be >= 1, got 0");
-        assertThatThrownBy(() -> new FeederConfig("builtin", "train", 1, -3, 1, 10))
+        assertThatThrownBy(() -> new FeederConfig("builtin", "train", 1, 0, -3, 1, 10))
                 .hasMessageContaining("feeder.maxTasks must be >= 0, got -3");
-        assertThatThrownBy(() -> new FeederConfig("builtin", "train", 1, 0, 0, 10))
+        assertThatThrownBy(() -> new FeederConfig("builtin", "train", 1, -1, 0, 1, 10))
+                .hasMessageContaining("feeder.poolSize must be >= 0");
+        assertThatThrownBy(() -> new FeederConfig("builtin", "train", 1, 0, 0, 0, 10))
                 .hasMessageContaining("feeder.maxAheadGroups must be >= 1, got 0");
-        assertThatThrownBy(() -> new FeederConfig("builtin", "train", 1, 0, 1, 9))
+        assertThatThrownBy(() -> new FeederConfig("builtin", "train", 1, 0, 0, 1, 9))
                 .hasMessageContaining("feeder.pacingPollMs must be >= 10, got 9");
-        assertThatThrownBy(() -> new FeederConfig("builtin", "validation", 1, 0, 1, 10))
+        assertThatThrownBy(() -> new FeederConfig("builtin", "validation", 1, 0, 0, 1, 10))
                 .hasMessageContaining(
                         "feeder.split must be one of train, heldout, test; got 'validation'");
-        assertThat(new FeederConfig("builtin", " HeldOut ", 1, 0, 1, 10).split())
+        assertThat(new FeederConfig("builtin", " HeldOut ", 1, 0, 0, 1, 10).split())
                 .isEqualTo(" HeldOut ");
     }
 

@@ -41,6 +41,24 @@ class FeederTest {
     }
 
     @Test
+    void shouldDrawEveryEpochFromFirstTasksWhenPoolSizeSet() {
+        // given a pool of the first 8 of 40 tasks
+        List<CodeTask> pool = Feeder.pool(TASKS, 8);
+
+        // then it is the split's first 8 in the suite's order
+        assertThat(ids(pool)).isEqualTo(ids(TASKS.subList(0, 8)));
+        // and each epoch is a permutation of the pool, so every pooled task recurs every epoch
+        for (int epoch = 0; epoch < 3; epoch++) {
+            assertThat(Feeder.order(pool, 42L, epoch))
+                    .hasSize(8)
+                    .containsExactlyInAnyOrderElementsOf(pool);
+        }
+        // and 0 or a pool larger than the split means the whole split
+        assertThat(Feeder.pool(TASKS, 0)).isEqualTo(TASKS);
+        assertThat(Feeder.pool(TASKS, 400)).isEqualTo(TASKS);
+    }
+
+    @Test
     void shouldGiveSameOrderWhenSameSeedAndEpoch() {
         // given two independent computations of the same epoch (e.g. before and after a restart)
         List<String> first = ids(Feeder.order(tasks(40), 7L, 3));
