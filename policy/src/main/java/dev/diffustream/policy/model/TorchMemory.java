@@ -33,7 +33,7 @@ public final class TorchMemory {
         return view.getDataType() == target ? view.duplicate() : view.toType(target, false);
     }
 
-    /** A torch-owned (R…) int32 tensor holding {@code data}, attached to {@code manager}. */
+    /** A torch-owned int32 tensor holding {@code data}, attached to {@code manager}. */
     public static NDArray upload(NDManager manager, int[] data, Shape shape) {
         return upload(manager, IntBuffer.wrap(data), shape, DataType.INT32);
     }
@@ -50,7 +50,7 @@ public final class TorchMemory {
 
     private static NDArray upload(NDManager manager, Buffer data, Shape shape, DataType type) {
         try (NDManager scratch = manager.newSubManager()) {
-            NDArray owned = scratch.create(data, shape, type).duplicate(); // clone: new storage
+            NDArray owned = ownedCopy(scratch.create(data, shape, type), type); // new storage
             owned.attach(manager);
             return owned;
         }
