@@ -8,9 +8,13 @@ import dev.diffustream.policy.DeviceRuntime;
 import dev.diffustream.policy.LoadedPolicy;
 import dev.diffustream.policy.tasks.CodeTask;
 import dev.diffustream.sandbox.SandboxEngine;
+import java.io.BufferedWriter;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -73,6 +77,15 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
+    @Option(
+            names = "--dump",
+            paramLabel = "FILE",
+            description =
+                    "Also write every sampled completion to FILE as JSON lines (task id, sample"
+                            + " index, prompt, completion text, format and code reward, sandbox"
+                            + " outcome), to inspect what the policy writes.")
+    Path dump;
+
     @Override
     public Integer call() throws Exception {
         Recipe r = Main.of(spec).recipe();
@@ -122,6 +135,10 @@ final class EvalCommand implements Callable<Integer> {
                             r, cfg, policy.model(), policy.tokenizer(), list, scorer, bar::update);
             bar.done();
         }
+        if (dump != null) {
+            writeDump(dump, list, result);
+            err.println("eval: " + result.samples().size() + " completion(s) written to " + dump);
+        }
         if (json) {
             ObjectMapper m = new ObjectMapper();
             ObjectNode o = m.createObjectNode();
@@ -154,5 +171,34 @@ final class EvalCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** One JSON line per sampled completion, in task order. */
+    static void writeDump(Path file, List<CodeTask> tasks, PassAtK.Result result)
+            throws IOException {
+        Map<String, String> prompts = new HashMap<>();
+        for (CodeTask t : tasks) {
+            prompts.put(t.id(), t.prompt());
+        }
+        ObjectMapper m = new ObjectMapper();
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            for (PassAtK.Sample s : result.samples()) {
+                ObjectNode o = m.createObjectNode();
+                o.put("task_id", s.taskId());
+                o.put("sample", s.sample());
+                o.put("prompt", prompts.get(s.taskId()));
+                o.put("completion", s.text());
+                o.put("format_reward", s.formatReward());
+                o.put("code_reward", s.codeReward());
+                o.put("solved", s.solved());
+                o.put("outcome", s.outcome());
+                w.write(m.writeValueAsString(o));
+                w.newLine();
+            }
+        }
     }
 }

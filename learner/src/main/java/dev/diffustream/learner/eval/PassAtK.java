@@ -25,6 +25,22 @@ public final class PassAtK {
     /** Per-task outcome. */
     public record TaskResult(String taskId, int samples, int solved, int formatValid) {}
 
+    /**
+     * One sampled completion and how it scored, for inspecting what the policy writes.
+     *
+     * @param sample index of the sample within its task (0..n-1)
+     * @param text decoded completion (special tokens removed)
+     * @param outcome the sandbox's typed outcome (PASSED, FAILED, ...)
+     */
+    public record Sample(
+            String taskId,
+            int sample,
+            String text,
+            double formatReward,
+            double codeReward,
+            boolean solved,
+            String outcome) {}
+
     /** The evaluation's figures. */
     public record Result(
             int tasks,
@@ -33,6 +49,7 @@ public final class PassAtK {
             double formatValidRate,
             double meanReward,
             List<TaskResult> perTask,
+            List<Sample> samples,
             double seconds) {
 
         public double passAt1() {
@@ -122,6 +139,7 @@ public final class PassAtK {
         }
         List<CompletionScorer.Score> scores = scorer.score(requests);
         List<TaskResult> perTask = new ArrayList<>();
+        List<Sample> sampled = new ArrayList<>(total);
         int formatValid = 0;
         double rewardSum = 0;
         Map<Integer, Double> sums = new LinkedHashMap<>();
@@ -130,6 +148,15 @@ public final class PassAtK {
             int valid = 0;
             for (int s = 0; s < samples; s++) {
                 CompletionScorer.Score sc = scores.get(t * samples + s);
+                sampled.add(
+                        new Sample(
+                                tasks.get(t).id(),
+                                s,
+                                texts[t * samples + s],
+                                sc.formatReward(),
+                                sc.codeReward(),
+                                sc.solved(),
+                                sc.outcome()));
                 solved += sc.solved() ? 1 : 0;
                 valid += sc.formatReward() >= 1.0 ? 1 : 0;
                 rewardSum += weights.total(sc.codeReward(), sc.formatReward());
@@ -149,6 +176,7 @@ public final class PassAtK {
                 total == 0 ? 0 : (double) formatValid / total,
                 total == 0 ? 0 : rewardSum / total,
                 perTask,
+                List.copyOf(sampled),
                 (System.nanoTime() - t0) / 1e9);
     }
 }

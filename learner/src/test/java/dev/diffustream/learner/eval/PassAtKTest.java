@@ -114,6 +114,17 @@ class PassAtKTest {
         assertThat(r.perTask())
                 .containsExactly(
                         new PassAtK.TaskResult("a", 5, 2, 2), new PassAtK.TaskResult("b", 5, 0, 0));
+        // and every sample is kept with the text that was scored and its score, in task order
+        assertThat(r.samples()).hasSize(10);
+        for (int i = 0; i < 10; i++) {
+            PassAtK.Sample s = r.samples().get(i);
+            assertThat(s.taskId()).isEqualTo(i < 5 ? "a" : "b");
+            assertThat(s.sample()).isEqualTo(i % 5);
+            assertThat(s.text()).isEqualTo(seen.get(i).completionText());
+            assertThat(s.solved()).isEqualTo(i < 2);
+            assertThat(s.outcome()).isEqualTo(i < 2 ? "PASSED" : "FAILED");
+            assertThat(s.formatReward()).isEqualTo(i < 2 ? 1.0 : 0.5);
+        }
     }
 
     @Test
