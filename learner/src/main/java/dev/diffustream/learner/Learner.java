@@ -215,13 +215,11 @@ public final class Learner implements AutoCloseable {
                         buffer.add(entry(r, decoder));
                         groupsPolled++;
                     }
-                    while (running.get()
-                            && !maxStepsReached()
-                            && buffer.size() >= cfg.batchGroups()) {
+                    while (running.get() && !maxStepsReached() && batchReady()) {
                         trainNextBatch();
                     }
                     if (System.currentTimeMillis() - lastMetric > 2000) {
-                        metrics.emit(SETTLED_METRIC, groupsConsumed, trainer.steps(), version);
+                        metrics.emit(SETTLED_METRIC, settled(), trainer.steps(), version);
                         lastMetric = System.currentTimeMillis();
                     }
                     failures = 0;
@@ -274,14 +272,28 @@ public final class Learner implements AutoCloseable {
         }
     }
 
+    /** Whether the buffer holds the next batch ({@link BatchRule}). */
+    private boolean batchReady() {
+        return BatchRule.length(buffer, Entry::trainable, cfg.batchGroups(), cfg.fillBatches()) > 0;
+    }
+
+    /** Groups settled for the feeder's pacing ({@link BatchRule#settledInBuffer}). */
+    private long settled() {
+        return groupsConsumed
+                + BatchRule.settledInBuffer(buffer, Entry::trainable, cfg.fillBatches());
+    }
+
     /**
-     * Takes the next B groups from the buffer, trains on those that are trainable (the others are
+     * Takes the next B groups from the buffer (with {@link LearnerConfig#fillBatches()}: up to and
+     * including the B-th trainable one), trains on those that are trainable (the others are
      * recorded as skipped), and checkpoints when due.
      */
     private void trainNextBatch() throws Exception {
         long started = System.nanoTime();
+        int length =
+                BatchRule.length(buffer, Entry::trainable, cfg.batchGroups(), cfg.fillBatches());
         List<Entry> taken = new ArrayList<>();
-        while (taken.size() < cfg.batchGroups()) {
+        while (taken.size() < length) {
             taken.add(buffer.removeFirst());
         }
         List<GrpoTrainer.Group> groups = new ArrayList<>();
@@ -405,7 +417,7 @@ public final class Learner implements AutoCloseable {
         droppedStale += dropped;
         stepsDone = trainer.steps();
         if (steps.isEmpty()) {
-            metrics.emit(SETTLED_METRIC, groupsConsumed, trainer.steps(), version);
+            metrics.emit(SETTLED_METRIC, settled(), trainer.steps(), version);
             return;
         }
         lastReward = rewardMean;
@@ -415,7 +427,7 @@ public final class Learner implements AutoCloseable {
         if (batchesSinceCheckpoint >= cfg.checkpointEveryBatches() || maxStepsReached()) {
             checkpoint();
         }
-        metrics.emit(SETTLED_METRIC, groupsConsumed, trainer.steps(), version);
+        metrics.emit(SETTLED_METRIC, settled(), trainer.steps(), version);
         maybeEvaluate(steps);
     }
 

@@ -41,7 +41,16 @@ public record LearnerConfig(
         @JsonPropertyDescription(
                         "Kafka transaction timeout, ms: must exceed the time between two"
                                 + " checkpoints (broker max 900000 by default).")
-                int transactionTimeoutMs) {
+                int transactionTimeoutMs,
+        @JsonPropertyDescription(
+                        "Count only trainable groups toward batchGroups (DAPO's dynamic sampling,"
+                                + " verl's filter_groups): groups the advantage topology dropped"
+                                + " (zero reward variance, partial) are recorded as skipped and"
+                                + " the batch waits for more, so every batch trains on B"
+                                + " informative groups. false = B groups taken from the log, as"
+                                + " the release batches (its zero-variance groups add only the KL"
+                                + " term).")
+                boolean fillBatches) {
 
     public LearnerConfig {
         positive("learner.batchGroups", batchGroups);
@@ -73,6 +82,6 @@ public record LearnerConfig(
     }
 
     public static LearnerConfig defaults() {
-        return new LearnerConfig(4, 1, 4, 1, "", 3, 0, 0, 300_000);
+        return new LearnerConfig(4, 1, 4, 1, "", 3, 0, 0, 300_000, false);
     }
 }

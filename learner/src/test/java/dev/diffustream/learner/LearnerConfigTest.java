@@ -19,27 +19,27 @@ class LearnerConfigTest {
 
     @Test
     void shouldNameKeyAndValueWhenValueIsBad() {
-        assertThatThrownBy(() -> new LearnerConfig(0, 1, 0, 1, "", 1, 0, 0, 10_000))
+        assertThatThrownBy(() -> new LearnerConfig(0, 1, 0, 1, "", 1, 0, 0, 10_000, false))
                 .hasMessageContaining("learner.batchGroups must be >= 1, got 0");
-        assertThatThrownBy(() -> new LearnerConfig(1, 0, 0, 1, "", 1, 0, 0, 10_000))
+        assertThatThrownBy(() -> new LearnerConfig(1, 0, 0, 1, "", 1, 0, 0, 10_000, false))
                 .hasMessageContaining("learner.groupsPerMicroBatch must be >= 1, got 0");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, -1, 1, "", 1, 0, 0, 10_000))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, -1, 1, "", 1, 0, 0, 10_000, false))
                 .hasMessageContaining("learner.maxStaleness must be >= 0, got -1");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 0, "", 1, 0, 0, 10_000))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 0, "", 1, 0, 0, 10_000, false))
                 .hasMessageContaining("learner.checkpointEveryBatches must be >= 1, got 0");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 0, 0, 0, 10_000))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 0, 0, 0, 10_000, false))
                 .hasMessageContaining("learner.keepCheckpoints must be >= 1, got 0");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, -2, 0, 10_000))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, -2, 0, 10_000, false))
                 .hasMessageContaining("learner.maxSteps must be >= 0, got -2");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, 0, -1, 10_000))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, 0, -1, 10_000, false))
                 .hasMessageContaining("learner.evalEverySteps must be >= 0, got -1");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, 0, 0, 9_999))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, 0, 0, 9_999, false))
                 .hasMessageContaining("learner.transactionTimeoutMs must be >= 10000, got 9999");
     }
 
     @Test
     void shouldTreatMissingCheckpointStoreAsEmptyWhenNull() {
-        assertThat(new LearnerConfig(1, 1, 0, 1, null, 1, 0, 0, 10_000).checkpointStore())
+        assertThat(new LearnerConfig(1, 1, 0, 1, null, 1, 0, 0, 10_000, false).checkpointStore())
                 .isEmpty();
     }
 

@@ -61,7 +61,8 @@ class ReplayerTest {
      * B = 2, one group per micro-batch (two micro-batches), staleness bound 1, checkpoint per
      * batch.
      */
-    private static final LearnerConfig LEARNER = new LearnerConfig(2, 1, 1, 1, "", 3, 0, 0, 60_000);
+    private static final LearnerConfig LEARNER =
+            new LearnerConfig(2, 1, 1, 1, "", 3, 0, 0, 60_000, false);
 
     @TempDir Path tmp;
 
@@ -275,7 +276,7 @@ class ReplayerTest {
     @Test
     void shouldReportMembershipWhenTheStalenessBoundDiffersFromTheRun() throws IOException {
         // when: replayed with maxStaleness 0, batch 2's group sampled by v0 no longer qualifies
-        LearnerConfig strict = new LearnerConfig(2, 1, 0, 1, "", 3, 0, 0, 60_000);
+        LearnerConfig strict = new LearnerConfig(2, 1, 0, 1, "", 3, 0, 0, 60_000, false);
         ReplayReport r = replay(strict, 0, g -> g);
 
         // then
