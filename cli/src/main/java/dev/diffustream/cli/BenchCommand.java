@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -318,6 +319,20 @@ final class BenchCommand implements Runnable {
                                 + all.size()
                                 + " tasks of the split");
             }
+            spec.commandLine()
+                    .getErr()
+                    .printf(
+                            Locale.ROOT,
+                            "rl-sanity: %d round(s) of %d task(s) of %s, completions of up to %d"
+                                    + " tokens in %d diffusion steps, lr %.1e; %s%n",
+                            rounds,
+                            tasks,
+                            split,
+                            r.sampler().maxNewTokens(),
+                            r.sampler().steps(),
+                            r.grpo().learningRate(),
+                            Main.of(spec).recipeSource());
+            spec.commandLine().getErr().flush();
             DeviceRuntime.initialize(r.policy().device());
             try (LoadedPolicy policy =
                             LoadedPolicy.load(checkpoint, r.policy().device(), true, 0, null);

@@ -116,12 +116,16 @@ final class EvalCommand implements Callable<Integer> {
         List<CodeTask> list = Evaluations.tasks(cfg);
         err.printf(
                 Locale.ROOT,
-                "eval: %d task(s) of %s/%s, %d sample(s) each, temperature %.2f%n",
+                "eval: %d task(s) of %s/%s, %d sample(s) each, temperature %.2f, up to %d"
+                        + " tokens in %d diffusion steps; %s%n",
                 list.size(),
                 cfg.suite(),
                 cfg.split(),
                 cfg.samples(),
-                cfg.temperature());
+                cfg.temperature(),
+                r.sampler().maxNewTokens(),
+                r.sampler().steps(),
+                Main.of(spec).recipeSource());
         err.flush();
         int total = list.size() * cfg.samples();
         PassAtK.Result result;

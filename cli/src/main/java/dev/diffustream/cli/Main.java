@@ -147,6 +147,17 @@ public final class Main implements Runnable {
         return loaded;
     }
 
+    /**
+     * Where the recipe comes from, for the first line a command prints: the {@code --recipe} file,
+     * or the built-in defaults (the release's sampler settings, 256 tokens, which a tiny checkpoint
+     * trained on 64-token completions cannot use).
+     */
+    public String recipeSource() {
+        return recipeFile != null
+                ? "recipe " + recipeFile
+                : "built-in defaults (no --recipe; the tiny model needs recipes/local.yaml)";
+    }
+
     /** Forgets the resolved recipe so the next {@link #recipe()} applies changed settings. */
     synchronized void resetRecipe() {
         loaded = null;

@@ -42,6 +42,25 @@ class MainTest {
     }
 
     @Test
+    void shouldNameTheRecipeSourceSoThatMissingRecipeIsVisible() {
+        // given command lines with and without --recipe
+        var with =
+                Main.newCommandLine(
+                        new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+        with.parseArgs("--recipe", "recipes/local.yaml", "config");
+        var without =
+                Main.newCommandLine(
+                        new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+        without.parseArgs("config");
+
+        // then the source line names the file, or says that the defaults are in use
+        assertThat(((Main) with.getCommand()).recipeSource())
+                .isEqualTo("recipe recipes/local.yaml");
+        assertThat(((Main) without.getCommand()).recipeSource())
+                .startsWith("built-in defaults (no --recipe");
+    }
+
+    @Test
     void shouldDescribeEveryRecipeKey() {
         Result r = run("config", "--describe");
         assertThat(r.code()).isZero();
