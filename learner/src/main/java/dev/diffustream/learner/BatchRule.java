@@ -8,9 +8,9 @@ import java.util.function.Predicate;
  * <p>By default the next B groups of the log, trainable or not, as the release batches: its
  * zero-variance groups stay in the batch with advantage 0 and add only the KL term. With {@code
  * fill} (DAPO's dynamic sampling; verl's {@code filter_groups}), the batch runs up to and including
- * the B-th <i>trainable</i> group, so every batch trains on B informative groups; the untrainable
- * groups before it are taken too (recorded as skipped), which keeps the committed offsets a prefix
- * of the log.
+ * the B-th <i>trainable</i> group, so every batch trains on B informative groups (fewer only when
+ * all members of a group turn out too stale); the untrainable groups before it are taken too
+ * (recorded as skipped), which keeps the committed offsets a prefix of the log.
  */
 final class BatchRule {
 

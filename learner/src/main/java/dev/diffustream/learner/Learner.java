@@ -215,8 +215,10 @@ public final class Learner implements AutoCloseable {
                         buffer.add(entry(r, decoder));
                         groupsPolled++;
                     }
-                    while (running.get() && !maxStepsReached() && batchReady()) {
-                        trainNextBatch();
+                    for (int n = nextBatchLength();
+                            n > 0 && running.get() && !maxStepsReached();
+                            n = nextBatchLength()) {
+                        trainNextBatch(n);
                     }
                     if (System.currentTimeMillis() - lastMetric > 2000) {
                         metrics.emit(SETTLED_METRIC, settled(), trainer.steps(), version);
@@ -272,9 +274,11 @@ public final class Learner implements AutoCloseable {
         }
     }
 
-    /** Whether the buffer holds the next batch ({@link BatchRule}). */
-    private boolean batchReady() {
-        return BatchRule.length(buffer, Entry::trainable, cfg.batchGroups(), cfg.fillBatches()) > 0;
+    /**
+     * Leading buffer entries that form the next batch, or -1 while incomplete ({@link BatchRule}).
+     */
+    private int nextBatchLength() {
+        return BatchRule.length(buffer, Entry::trainable, cfg.batchGroups(), cfg.fillBatches());
     }
 
     /** Groups settled for the feeder's pacing ({@link BatchRule#settledInBuffer}). */
@@ -288,10 +292,8 @@ public final class Learner implements AutoCloseable {
      * including the B-th trainable one), trains on those that are trainable (the others are
      * recorded as skipped), and checkpoints when due.
      */
-    private void trainNextBatch() throws Exception {
+    private void trainNextBatch(int length) throws Exception {
         long started = System.nanoTime();
-        int length =
-                BatchRule.length(buffer, Entry::trainable, cfg.batchGroups(), cfg.fillBatches());
         List<Entry> taken = new ArrayList<>();
         while (taken.size() < length) {
             taken.add(buffer.removeFirst());

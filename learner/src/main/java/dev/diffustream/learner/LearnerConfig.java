@@ -47,7 +47,8 @@ public record LearnerConfig(
                                 + " verl's filter_groups): groups the advantage topology dropped"
                                 + " (zero reward variance, partial) are recorded as skipped and"
                                 + " the batch waits for more, so every batch trains on B"
-                                + " informative groups. false = B groups taken from the log, as"
+                                + " informative groups (fewer only when a group's members are all"
+                                + " too stale). false = B groups taken from the log, as"
                                 + " the release batches (its zero-variance groups add only the KL"
                                 + " term).")
                 boolean fillBatches) {
