@@ -88,7 +88,8 @@ final class LocalCommand implements Callable<Integer> {
     @Option(
             names = "--discard-kafka",
             description =
-                    "Delete the broker's data (RUN/kafka) at the end. By default it is kept: the"
+                    "Delete the broker's data (RUN/kafka) and the topology's local state"
+                            + " (RUN/streams-state) at the end. By default both are kept: the"
                             + " topics are the run's system of record ('diffustream replay --run"
                             + " RUN' and 'rescore' start a broker on it).")
     boolean discardKafka;

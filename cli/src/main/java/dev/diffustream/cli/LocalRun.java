@@ -32,6 +32,7 @@ import dev.diffustream.schemas.config.RewardWeights;
 import dev.diffustream.schemas.kafka.Clients;
 import dev.diffustream.schemas.kafka.MetricSink;
 import dev.diffustream.schemas.serde.RecordDecoder;
+import dev.diffustream.streams.AdvantageConfig;
 import dev.diffustream.streams.AdvantageService;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -65,6 +66,10 @@ import org.slf4j.LoggerFactory;
  */
 final class LocalRun {
     private static final Logger LOG = LoggerFactory.getLogger(LocalRun.class);
+
+    /** The Kafka Streams state directory inside the run directory; deleted with the Kafka data. */
+    static final String STREAMS_STATE = "streams-state";
+
     private static final ObjectMapper JSON =
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -168,9 +173,27 @@ final class LocalRun {
             } finally {
                 if (!opts.keepKafka()) {
                     deleteQuietly(kafkaDir);
+                    deleteQuietly(runDir.resolve(STREAMS_STATE));
                 }
             }
         }
+    }
+
+    /**
+     * The run's topology settings: {@link StreamsCommand#forRun}, and with {@code
+     * advantages.stateDir} empty a state directory inside the run directory. Kafka Streams' own
+     * default is one directory under the OS temp dir shared by every run: a run id used twice then
+     * finds the first run's local state, which points past the end of the new broker's changelogs,
+     * and restores it from scratch with a "task corrupted" warning.
+     */
+    static AdvantageConfig streamsConfig(Recipe r, Path runDir) {
+        AdvantageConfig cfg = StreamsCommand.forRun(r);
+        if (!cfg.stateDir().isEmpty()) {
+            return cfg;
+        }
+        return cfg.toBuilder()
+                .stateDir(runDir.resolve(STREAMS_STATE).toAbsolutePath().toString())
+                .build();
     }
 
     private Summary pipeline(
@@ -194,7 +217,7 @@ final class LocalRun {
             List<Actor> actors = new ArrayList<>();
             AdvantageService streams =
                     new AdvantageService(
-                            StreamsCommand.forRun(r), r.rewards(), r.kafka(), ctx.topics());
+                            streamsConfig(r, runDir), r.rewards(), r.kafka(), ctx.topics());
             Learner learner =
                     new Learner(
                             r.kafka(),

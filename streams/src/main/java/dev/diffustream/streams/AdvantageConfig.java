@@ -87,7 +87,8 @@ public record AdvantageConfig(
                 long cacheMaxBytes,
         @JsonPropertyDescription(
                         "state.dir: local state directory (stores, checkpoints); empty means"
-                                + " Kafka Streams' default under java.io.tmpdir.")
+                                + " Kafka Streams' default under java.io.tmpdir (`local` mode:"
+                                + " `streams-state` in the run directory).")
                 String stateDir,
         @JsonPropertyDescription(
                         "State store type: `rocksdb` (on disk, default) or `in_memory` (restored"
