@@ -135,6 +135,9 @@ public final class AdvantageService implements AutoCloseable {
                 StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterHandler.class.getName());
         p.put(DeadLetterHandler.TOPIC_CONFIG, topics.deadLetters());
+        // The topology has no global store; this opts into the 5.0 default and silences a warning
+        // that every start logged twice.
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         p.put(DeadLetterHandler.SERVICE_CONFIG, cfg.applicationId());
         // Members and advantages carry token ids and log-probs: compress them (cheap with lz4).
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
