@@ -131,7 +131,7 @@ final class LocalRun {
 
         // 1. the starting checkpoint: pretrained once per (model, pretrain) recipe, then cached
         Path init = startingCheckpoint();
-        Recipe r = withInit(recipe, init);
+        Recipe r = withSyncLearnerThreads(withInit(recipe, init), opts.sync());
 
         // 2. the held-out task set and the baseline (cached next to the pretrained checkpoint)
         EvalConfig evalCfg = r.eval();
@@ -719,6 +719,34 @@ final class LocalRun {
                 r.feeder(),
                 r.actor(),
                 r.learner(),
+                r.eval());
+    }
+
+    /**
+     * In {@code --sync} mode, with {@code learner.threads} 0, the learner trains with all of the
+     * machine's processors: the actors wait for its checkpoint, so nothing else runs meanwhile (the
+     * release's on-policy trainer likewise has every device for its update). Without this the
+     * comparison with async mode would leave a core idle during every sync update. The resolved
+     * count is written to the run's recipe, which {@code replay} reads.
+     */
+    static Recipe withSyncLearnerThreads(Recipe r, boolean sync) {
+        if (!sync || r.learner().threads() > 0) {
+            return r;
+        }
+        return new Recipe(
+                r.run(),
+                r.kafka(),
+                r.rewards(),
+                r.model(),
+                r.policy(),
+                r.sampler(),
+                r.grpo(),
+                r.pretrain(),
+                r.sandbox(),
+                r.advantages(),
+                r.feeder(),
+                r.actor(),
+                r.learner().withThreads(Runtime.getRuntime().availableProcessors()),
                 r.eval());
     }
 

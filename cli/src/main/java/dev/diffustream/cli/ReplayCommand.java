@@ -99,12 +99,16 @@ final class ReplayCommand implements Callable<Integer> {
         Replayer.Options options = new Replayer.Options(toStep, tolerance, timeout);
         ReplayRun rr = ReplayRun.open(run, main.commandLineSettings(), System.getenv());
         Recipe r = rr.recipe();
-        DeviceConfig device = r.policy().device();
+        // the learner's training threads: float sums depend on how the work was split
+        DeviceConfig device =
+                r.policy()
+                        .device()
+                        .withThreads(r.learner().trainingThreads(r.policy().device().threads()));
         err.printf(
                 Locale.ROOT,
                 "replay: run %s (%s), recipe %s: learner.batchGroups %d, groupsPerMicroBatch %d,"
                         + " maxStaleness %d, grpo.numIterations %d, learningRate %s,"
-                        + " policy.device %s/%s threads %d%n",
+                        + " policy.device %s/%s, learner threads %d%n",
                 r.run().id(),
                 rr.dir(),
                 rr.recipeFile(),

@@ -1,5 +1,6 @@
 package dev.diffustream.learner;
 
+import dev.diffustream.policy.DeviceRuntime;
 import dev.diffustream.policy.LoadedPolicy;
 import dev.diffustream.policy.checkpoint.HfCheckpoint;
 import dev.diffustream.policy.checkpoint.WeightsDigest;
@@ -111,6 +112,10 @@ public final class Learner implements AutoCloseable {
     private final RunConfig run;
     private final LearnerConfig cfg;
     private final PolicyConfig policyCfg;
+
+    /** PyTorch intra-op threads of each batch ({@link LearnerConfig#trainingThreads}). */
+    private final int trainingThreads;
+
     private final GrpoConfig grpo;
     private final Topics topics;
     private final CheckpointStore store;
@@ -159,6 +164,7 @@ public final class Learner implements AutoCloseable {
         this.run = run;
         this.cfg = cfg;
         this.policyCfg = policyCfg;
+        this.trainingThreads = cfg.trainingThreads(policyCfg.device().threads());
         this.grpo = grpo;
         this.topics = topics;
         this.store = store;
@@ -218,7 +224,13 @@ public final class Learner implements AutoCloseable {
                     for (int n = nextBatchLength();
                             n > 0 && running.get() && !maxStepsReached();
                             n = nextBatchLength()) {
-                        trainNextBatch(n);
+                        int length = n;
+                        DeviceRuntime.withThreads(
+                                trainingThreads,
+                                () -> {
+                                    trainNextBatch(length);
+                                    return null;
+                                });
                     }
                     if (System.currentTimeMillis() - lastMetric > 2000) {
                         metrics.emit(SETTLED_METRIC, settled(), trainer.steps(), version);

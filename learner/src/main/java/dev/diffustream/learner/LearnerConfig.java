@@ -51,7 +51,14 @@ public record LearnerConfig(
                                 + " too stale). false = B groups taken from the log, as"
                                 + " the release batches (its zero-variance groups add only the KL"
                                 + " term).")
-                boolean fillBatches) {
+                boolean fillBatches,
+        @JsonPropertyDescription(
+                        "PyTorch intra-op threads of the learner's training (0 ="
+                                + " policy.device.threads). `local --sync` sets it to the"
+                                + " machine's processors when 0: nothing else runs while a"
+                                + " synchronous learner trains. `replay` trains with the same"
+                                + " count.")
+                int threads) {
 
     public LearnerConfig {
         positive("learner.batchGroups", batchGroups);
@@ -70,6 +77,9 @@ public record LearnerConfig(
             throw new IllegalArgumentException(
                     "learner.evalEverySteps must be >= 0, got " + evalEverySteps);
         }
+        if (threads < 0) {
+            throw new IllegalArgumentException("learner.threads must be >= 0, got " + threads);
+        }
         if (transactionTimeoutMs < 10_000) {
             throw new IllegalArgumentException(
                     "learner.transactionTimeoutMs must be >= 10000, got " + transactionTimeoutMs);
@@ -83,6 +93,27 @@ public record LearnerConfig(
     }
 
     public static LearnerConfig defaults() {
-        return new LearnerConfig(4, 1, 4, 1, "", 3, 0, 0, 300_000, false);
+        return new LearnerConfig(4, 1, 4, 1, "", 3, 0, 0, 300_000, false, 0);
+    }
+
+    /** The PyTorch intra-op threads training uses: {@link #threads}, or {@code policyThreads}. */
+    public int trainingThreads(int policyThreads) {
+        return threads > 0 ? threads : policyThreads;
+    }
+
+    /** A copy with another {@link #threads}. */
+    public LearnerConfig withThreads(int newThreads) {
+        return new LearnerConfig(
+                batchGroups,
+                groupsPerMicroBatch,
+                maxStaleness,
+                checkpointEveryBatches,
+                checkpointStore,
+                keepCheckpoints,
+                maxSteps,
+                evalEverySteps,
+                transactionTimeoutMs,
+                fillBatches,
+                newThreads);
     }
 }

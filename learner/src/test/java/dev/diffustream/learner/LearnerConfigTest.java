@@ -19,27 +19,37 @@ class LearnerConfigTest {
 
     @Test
     void shouldNameKeyAndValueWhenValueIsBad() {
-        assertThatThrownBy(() -> new LearnerConfig(0, 1, 0, 1, "", 1, 0, 0, 10_000, false))
+        assertThatThrownBy(() -> new LearnerConfig(0, 1, 0, 1, "", 1, 0, 0, 10_000, false, 0))
                 .hasMessageContaining("learner.batchGroups must be >= 1, got 0");
-        assertThatThrownBy(() -> new LearnerConfig(1, 0, 0, 1, "", 1, 0, 0, 10_000, false))
+        assertThatThrownBy(() -> new LearnerConfig(1, 0, 0, 1, "", 1, 0, 0, 10_000, false, 0))
                 .hasMessageContaining("learner.groupsPerMicroBatch must be >= 1, got 0");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, -1, 1, "", 1, 0, 0, 10_000, false))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, -1, 1, "", 1, 0, 0, 10_000, false, 0))
                 .hasMessageContaining("learner.maxStaleness must be >= 0, got -1");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 0, "", 1, 0, 0, 10_000, false))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 0, "", 1, 0, 0, 10_000, false, 0))
                 .hasMessageContaining("learner.checkpointEveryBatches must be >= 1, got 0");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 0, 0, 0, 10_000, false))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 0, 0, 0, 10_000, false, 0))
                 .hasMessageContaining("learner.keepCheckpoints must be >= 1, got 0");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, -2, 0, 10_000, false))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, -2, 0, 10_000, false, 0))
                 .hasMessageContaining("learner.maxSteps must be >= 0, got -2");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, 0, -1, 10_000, false))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, 0, -1, 10_000, false, 0))
                 .hasMessageContaining("learner.evalEverySteps must be >= 0, got -1");
-        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, 0, 0, 9_999, false))
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, 0, 0, 9_999, false, 0))
                 .hasMessageContaining("learner.transactionTimeoutMs must be >= 10000, got 9999");
+        assertThatThrownBy(() -> new LearnerConfig(1, 1, 0, 1, "", 1, 0, 0, 10_000, false, -1))
+                .hasMessageContaining("learner.threads must be >= 0, got -1");
+    }
+
+    @Test
+    void shouldTrainWithThePolicyThreadsUnlessTheLearnerNamesItsOwn() {
+        assertThat(LearnerConfig.defaults().trainingThreads(1)).isEqualTo(1);
+        assertThat(LearnerConfig.defaults().withThreads(2).trainingThreads(1)).isEqualTo(2);
+        assertThat(LearnerConfig.defaults().withThreads(2).batchGroups())
+                .isEqualTo(LearnerConfig.defaults().batchGroups());
     }
 
     @Test
     void shouldTreatMissingCheckpointStoreAsEmptyWhenNull() {
-        assertThat(new LearnerConfig(1, 1, 0, 1, null, 1, 0, 0, 10_000, false).checkpointStore())
+        assertThat(new LearnerConfig(1, 1, 0, 1, null, 1, 0, 0, 10_000, false, 0).checkpointStore())
                 .isEmpty();
     }
 

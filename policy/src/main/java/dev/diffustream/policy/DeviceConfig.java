@@ -84,6 +84,11 @@ public record DeviceConfig(
         return new DeviceConfig(device, newDtype, threads, interopThreads);
     }
 
+    /** A copy with another intra-op thread count. */
+    public DeviceConfig withThreads(int newThreads) {
+        return new DeviceConfig(device, dtype, newThreads, interopThreads);
+    }
+
     /** A copy with another device choice. */
     public DeviceConfig withDevice(DeviceChoice newDevice) {
         return new DeviceConfig(newDevice, dtype, threads, interopThreads);

@@ -76,9 +76,15 @@ public final class DeviceRuntime {
     }
 
     /**
-     * Runs {@code body} with PyTorch's intra-op thread count set to {@code threads}, then restores
-     * the previous count. For work that has the machine to itself (an evaluation while the pipeline
-     * is stopped); the count is process-wide, so nothing else should run meanwhile.
+     * Runs {@code body} with PyTorch's intra-op thread count set to {@code threads} on the calling
+     * thread, then restores the previous count. For work that has the machine to itself (an
+     * evaluation while the pipeline is stopped, a synchronous learner's batch).
+     *
+     * <p>The count is per thread (OpenMP's {@code nthreads-var}): measured with DJL's libtorch, a
+     * thread that already ran PyTorch work keeps its count when another thread sets one, while a
+     * thread's first parallel op takes the count most recently set by any thread. So other threads'
+     * running work is unaffected, but one that starts using PyTorch while {@code body} runs
+     * inherits {@code threads}.
      */
     public static <T, E extends Exception> T withThreads(int threads, Body<T, E> body) throws E {
         if (threads < 1) {

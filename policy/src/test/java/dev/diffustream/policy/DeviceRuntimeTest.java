@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class DeviceRuntimeTest {
@@ -57,6 +61,45 @@ class DeviceRuntimeTest {
         assertThat(DeviceRuntime.threads()).isEqualTo(before);
         assertThatThrownBy(() -> DeviceRuntime.withThreads(0, DeviceRuntime::threads))
                 .hasMessageContaining("threads must be >= 1, got 0");
+    }
+
+    @Test
+    void shouldLeaveAnotherThreadsCountAloneWhenOneThreadRunsWithMoreThreads() throws Exception {
+        // the local --sync learner trains with 2 threads in the JVM whose actors keep 1
+        DeviceRuntime.initialize(DeviceConfig.defaults());
+        CountDownLatch otherReady = new CountDownLatch(1);
+        CountDownLatch bodyRan = new CountDownLatch(1);
+        AtomicInteger otherBefore = new AtomicInteger();
+        AtomicInteger otherDuring = new AtomicInteger();
+        Thread other =
+                new Thread(
+                        () -> {
+                            try (NDManager m = NDManager.newBaseManager()) {
+                                m.ones(new Shape(64, 64)).matMul(m.ones(new Shape(64, 64)));
+                                otherBefore.set(DeviceRuntime.threads());
+                                otherReady.countDown();
+                                bodyRan.await();
+                                otherDuring.set(DeviceRuntime.threads());
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        });
+        other.start();
+        otherReady.await();
+
+        int inside =
+                DeviceRuntime.withThreads(
+                        2,
+                        () -> {
+                            bodyRan.countDown();
+                            other.join();
+                            return DeviceRuntime.threads();
+                        });
+
+        assertThat(inside).isEqualTo(2);
+        assertThat(otherBefore.get()).isEqualTo(1);
+        assertThat(otherDuring.get()).isEqualTo(1);
+        assertThat(DeviceRuntime.threads()).isEqualTo(1);
     }
 
     @Test

@@ -19,8 +19,8 @@ import java.util.List;
  * @param divergence the first divergence, or null
  * @param firstStepMismatch the first step whose recorded statistics (loss, KL, grad norm, ...) the
  *     replay did not reproduce bit for bit, or null
- * @param threads PyTorch intra-op threads the replay ran with (the run's {@code
- *     policy.device.threads})
+ * @param threads PyTorch intra-op threads the replay ran with (the run's learner threads: {@code
+ *     learner.threads}, or {@code policy.device.threads} when 0)
  * @param tolerance largest absolute weight difference accepted as drift (0: bit-identical)
  * @param batchSeconds replay time of the batches (fetching, member selection, training), the
  *     counterpart of the learner's TrainStep durations

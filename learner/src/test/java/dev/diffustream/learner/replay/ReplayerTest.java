@@ -62,7 +62,7 @@ class ReplayerTest {
      * batch.
      */
     private static final LearnerConfig LEARNER =
-            new LearnerConfig(2, 1, 1, 1, "", 3, 0, 0, 60_000, false);
+            new LearnerConfig(2, 1, 1, 1, "", 3, 0, 0, 60_000, false, 0);
 
     @TempDir Path tmp;
 
@@ -276,7 +276,7 @@ class ReplayerTest {
     @Test
     void shouldReportMembershipWhenTheStalenessBoundDiffersFromTheRun() throws IOException {
         // when: replayed with maxStaleness 0, batch 2's group sampled by v0 no longer qualifies
-        LearnerConfig strict = new LearnerConfig(2, 1, 0, 1, "", 3, 0, 0, 60_000, false);
+        LearnerConfig strict = new LearnerConfig(2, 1, 0, 1, "", 3, 0, 0, 60_000, false, 0);
         ReplayReport r = replay(strict, 0, g -> g);
 
         // then

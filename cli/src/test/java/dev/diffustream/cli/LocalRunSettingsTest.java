@@ -8,8 +8,11 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Where local mode keeps the topology's state: in the run directory unless the recipe says. */
-class LocalStreamsStateTest {
+/**
+ * Settings local mode resolves for its run: the topology's state directory, the sync learner's
+ * threads.
+ */
+class LocalRunSettingsTest {
     @TempDir Path runDir;
 
     private static Recipe recipe(String yaml) {
@@ -34,5 +37,27 @@ class LocalStreamsStateTest {
                         recipe("run: {id: r1}\nadvantages: {stateDir: /var/lib/ds}\n"), runDir);
 
         assertThat(cfg.stateDir()).isEqualTo("/var/lib/ds");
+    }
+
+    @Test
+    void shouldGiveASyncLearnerEveryProcessorUnlessTheRecipeSetsItsThreads() {
+        int cpus = Runtime.getRuntime().availableProcessors();
+
+        assertThat(
+                        LocalRun.withSyncLearnerThreads(recipe("run: {id: r1}\n"), true)
+                                .learner()
+                                .threads())
+                .isEqualTo(cpus);
+        assertThat(
+                        LocalRun.withSyncLearnerThreads(recipe("run: {id: r1}\n"), false)
+                                .learner()
+                                .threads())
+                .isZero();
+        assertThat(
+                        LocalRun.withSyncLearnerThreads(
+                                        recipe("run: {id: r1}\nlearner: {threads: 3}\n"), true)
+                                .learner()
+                                .threads())
+                .isEqualTo(3);
     }
 }
