@@ -705,21 +705,7 @@ final class LocalRun {
     }
 
     private static Recipe withInit(Recipe r, Path init) {
-        return new Recipe(
-                r.run(),
-                r.kafka(),
-                r.rewards(),
-                r.model(),
-                r.policy().withInit(init.toString()),
-                r.sampler(),
-                r.grpo(),
-                r.pretrain(),
-                r.sandbox(),
-                r.advantages(),
-                r.feeder(),
-                r.actor(),
-                r.learner(),
-                r.eval());
+        return r.withResolved(null, r.policy().withInit(init.toString()), null);
     }
 
     /**
@@ -733,39 +719,12 @@ final class LocalRun {
         if (!sync || r.learner().threads() > 0) {
             return r;
         }
-        return new Recipe(
-                r.run(),
-                r.kafka(),
-                r.rewards(),
-                r.model(),
-                r.policy(),
-                r.sampler(),
-                r.grpo(),
-                r.pretrain(),
-                r.sandbox(),
-                r.advantages(),
-                r.feeder(),
-                r.actor(),
-                r.learner().withThreads(Runtime.getRuntime().availableProcessors()),
-                r.eval());
+        return r.withResolved(
+                null, null, r.learner().withThreads(Runtime.getRuntime().availableProcessors()));
     }
 
     private static Recipe withKafka(Recipe r, KafkaConfig k) {
-        return new Recipe(
-                r.run(),
-                k,
-                r.rewards(),
-                r.model(),
-                r.policy(),
-                r.sampler(),
-                r.grpo(),
-                r.pretrain(),
-                r.sandbox(),
-                r.advantages(),
-                r.feeder(),
-                r.actor(),
-                r.learner(),
-                r.eval());
+        return r.withResolved(k, null, null);
     }
 
     private interface Body {

@@ -100,6 +100,28 @@ public record Recipe(
                 EvalConfig.defaults());
     }
 
+    /**
+     * A copy with the sections that a run resolves at start replaced; a {@code null} argument keeps
+     * that section.
+     */
+    public Recipe withResolved(KafkaConfig k, PolicyConfig p, LearnerConfig l) {
+        return new Recipe(
+                run,
+                k == null ? kafka : k,
+                rewards,
+                model,
+                p == null ? policy : p,
+                sampler,
+                grpo,
+                pretrain,
+                sandbox,
+                advantages,
+                feeder,
+                actor,
+                l == null ? learner : l,
+                eval);
+    }
+
     /** The loader of recipes: defaults → YAML file → environment → command-line settings. */
     public static ConfigLoader<Recipe> loader() {
         return ConfigLoader.of(Recipe.class);
