@@ -135,10 +135,10 @@ public final class AdvantageService implements AutoCloseable {
                 StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
                 DeadLetterHandler.class.getName());
         p.put(DeadLetterHandler.TOPIC_CONFIG, topics.deadLetters());
-        // The topology has no global store; this opts into the 5.0 default and silences a warning
-        // that every start logged twice.
-        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         p.put(DeadLetterHandler.SERVICE_CONFIG, cfg.applicationId());
+        // No global store here: opting into the 5.0 default only silences Kafka 4.4's warning (the
+        // copy logged by new Topology()'s internal default config remains).
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_GLOBAL_ENABLED_CONFIG, true);
         // Members and advantages carry token ids and log-probs: compress them (cheap with lz4).
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         p.putAll(kafka.client());
