@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
  * that it never runs more than {@link FeederConfig#maxAheadGroups()} groups ahead of what the
  * learner has consumed. Each task is published in its own transaction, so a restarted feeder finds
  * exactly where it stopped (the highest committed sequence of its run) and continues from there.
+ *
+ * <p>Task sequence s goes to partition {@code s mod P} of {@code tasks} ({@link #partitionOf}), so
+ * consecutive tasks spread evenly over the actors of the consumer group.
  */
 public final class Feeder {
     private static final Logger LOG = LoggerFactory.getLogger(Feeder.class);
@@ -84,6 +87,24 @@ public final class Feeder {
     }
 
     /**
+     * The {@code tasks} partition of sequence {@code seq}: round robin over the topic's {@code
+     * partitions}. Any P consecutive tasks then land one per partition, so when the actor count A
+     * divides P every actor receives P / A of them, and a synchronous round of B groups (B a
+     * multiple of A) is sampled in B / A group times. Hashing the task id, Kafka's default for a
+     * keyed record, gives each actor a binomial share instead: with 4 partitions, 2 actors and 4
+     * tasks per round, half the rounds split 3 to 1 and one in eight 4 to 0, and a synchronous
+     * round lasts as long as its busiest actor. Sequence, not arrival, decides the partition, so a
+     * resumed feeder keeps the same layout.
+     */
+    static int partitionOf(long seq, int partitions) {
+        if (partitions < 1) {
+            throw new IllegalArgumentException(
+                    "a topic has at least one partition, got " + partitions);
+        }
+        return (int) Math.floorMod(seq, (long) partitions);
+    }
+
+    /**
      * Feeds until every task of every epoch is published or {@code stop} says so.
      *
      * @return the number of tasks published by this call
@@ -119,6 +140,7 @@ public final class Feeder {
                 Telemetry.Binding pm = Telemetry.global().bindKafkaClient(producer);
                 LearnerProgress learner = new LearnerProgress(kafka, topics.metrics(), run.id())) {
             producer.initTransactions();
+            int partitions = producer.partitionsFor(topic.name()).size();
             int cachedEpoch = -1;
             List<CodeTask> ordered = List.of();
             long consumed = learner.consumedGroups(Duration.ZERO);
@@ -140,6 +162,7 @@ public final class Feeder {
                 producer.send(
                         new ProducerRecord<>(
                                 topic.name(),
+                                partitionOf(seq, partitions),
                                 t.id().getBytes(StandardCharsets.UTF_8),
                                 topic.valueSerde().serialize(topic.name(), event)));
                 producer.commitTransaction();

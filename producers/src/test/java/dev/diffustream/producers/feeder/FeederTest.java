@@ -120,6 +120,32 @@ class FeederTest {
     }
 
     @Test
+    void shouldGiveEveryActorAnEqualShareWhenAnyRoundOfConsecutiveTasksIsPartitioned() {
+        // given 4 partitions owned by 2 actors, as local mode lays them out (a range assignment)
+        int partitions = 4;
+        // when rounds of 4 consecutive sequences are partitioned, at any offset (a resumed feeder,
+        // or a round that does not start at a multiple of 4)
+        for (long start = 0; start < 12; start++) {
+            int[] perActor = new int[2];
+            Set<Integer> seen = new HashSet<>();
+            for (long seq = start; seq < start + 4; seq++) {
+                int p = Feeder.partitionOf(seq, partitions);
+                seen.add(p);
+                perActor[p < 2 ? 0 : 1]++;
+            }
+            // then the round uses every partition once, and each actor samples 2 of its 4 groups
+            assertThat(seen).as("round at %d", start).containsExactlyInAnyOrder(0, 1, 2, 3);
+            assertThat(perActor).as("round at %d", start).containsExactly(2, 2);
+        }
+        // and the layout is a function of the sequence alone, the same after a restart
+        assertThat(Feeder.partitionOf(1_000_003L, 4)).isEqualTo(3);
+        assertThat(Feeder.partitionOf(7L, 1)).isZero();
+        assertThatThrownBy(() -> Feeder.partitionOf(7L, 0))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("got 0");
+    }
+
+    @Test
     void shouldMapEverySplitToItsEventSymbol() {
         for (TaskSplit s : TaskSplit.values()) {
             assertThat(Feeder.toSplit(s).name()).isEqualTo(s.name());
