@@ -45,6 +45,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
@@ -128,6 +129,7 @@ final class LocalRun {
         checkConsistency(recipe);
         DeviceRuntime.initialize(recipe.policy().device());
         say("run %s in %s", recipe.run().id(), runDir);
+        partitionAdvice(recipe.kafka().partitions(), opts.actors()).ifPresent(m -> say("%s", m));
 
         // 1. the starting checkpoint: pretrained once per (model, pretrain) recipe, then cached
         Path init = startingCheckpoint();
@@ -721,6 +723,39 @@ final class LocalRun {
         }
         return r.withResolved(
                 null, null, r.learner().withThreads(Runtime.getRuntime().availableProcessors()));
+    }
+
+    /**
+     * A warning when the actors cannot share the {@code tasks} partitions evenly. The feeder deals
+     * tasks round robin over the partitions and each actor owns whole partitions, so with P
+     * partitions and A actors some actors get ⌈P/A⌉ tasks of every P and others ⌊P/A⌋; more actors
+     * than partitions leaves the extra ones without work.
+     */
+    static Optional<String> partitionAdvice(int partitions, int actors) {
+        if (actors > partitions) {
+            return Optional.of(
+                    String.format(
+                            Locale.ROOT,
+                            "%d actors but %d task partitions: %d actors will get no tasks; set"
+                                    + " kafka.partitions to a multiple of --actors",
+                            actors,
+                            partitions,
+                            actors - partitions));
+        }
+        if (partitions % actors != 0) {
+            return Optional.of(
+                    String.format(
+                            Locale.ROOT,
+                            "%d task partitions do not divide evenly among %d actors: some sample"
+                                    + " %d tasks of every %d, others %d; set kafka.partitions to a"
+                                    + " multiple of --actors",
+                            partitions,
+                            actors,
+                            (partitions + actors - 1) / actors,
+                            partitions,
+                            partitions / actors));
+        }
+        return Optional.empty();
     }
 
     private static Recipe withKafka(Recipe r, KafkaConfig k) {

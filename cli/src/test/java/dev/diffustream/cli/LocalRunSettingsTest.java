@@ -10,7 +10,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Settings local mode resolves for its run: the topology's state directory, the sync learner's
- * threads.
+ * threads, the warning about actors and task partitions.
  */
 class LocalRunSettingsTest {
     @TempDir Path runDir;
@@ -59,5 +59,23 @@ class LocalRunSettingsTest {
                                 .learner()
                                 .threads())
                 .isEqualTo(3);
+    }
+
+    @Test
+    void shouldWarnWhenTheActorsCannotShareTheTaskPartitionsEvenly() {
+        // 4 partitions and 1, 2 or 4 actors: every actor owns the same number of partitions
+        assertThat(LocalRun.partitionAdvice(4, 1)).isEmpty();
+        assertThat(LocalRun.partitionAdvice(4, 2)).isEmpty();
+        assertThat(LocalRun.partitionAdvice(4, 4)).isEmpty();
+        // 3 actors on 4 partitions: one actor samples 2 tasks of every 4, the others 1
+        assertThat(LocalRun.partitionAdvice(4, 3))
+                .hasValueSatisfying(
+                        m ->
+                                assertThat(m)
+                                        .contains("some sample 2 tasks of every 4, others 1")
+                                        .contains("kafka.partitions"));
+        // 6 actors on 4 partitions: two get nothing
+        assertThat(LocalRun.partitionAdvice(4, 6))
+                .hasValueSatisfying(m -> assertThat(m).contains("2 actors will get no tasks"));
     }
 }

@@ -17,7 +17,9 @@ public record KafkaConfig(
         @JsonPropertyDescription(
                         "Partitions of the tasks, completions, executions, advantages, metrics and"
                                 + " dead-letters topics (completions/executions/advantages must"
-                                + " match: co-partitioning).")
+                                + " match: co-partitioning). The feeder deals tasks round robin over"
+                                + " the partitions, so make it a multiple of the actor count to keep"
+                                + " every actor equally busy.")
                 int partitions,
         @JsonPropertyDescription("Replication factor of created topics (1 for a single broker).")
                 short replicationFactor,
