@@ -35,6 +35,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.RoundRobinAssignor;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.slf4j.Logger;
@@ -111,6 +112,35 @@ public final class Actor implements AutoCloseable {
         return String.format(Locale.ROOT, "%s/%07d", runId, sequence);
     }
 
+    /**
+     * The settings of an actor's {@code tasks} consumer.
+     *
+     * <ul>
+     *   <li>One record per poll: each task is its own transaction, and sampling a group takes
+     *       seconds, so an actor never holds tasks another actor could take.
+     *   <li>A poll interval long enough for one group plus a checkpoint load.
+     *   <li>The round-robin assignor, unless the recipe's {@code kafka.client} names one: with A
+     *       actors it gives the actor of rank i the partitions i, i + A, i + 2A, …. The feeder puts
+     *       task sequence s on partition s mod P ({@code Feeder.partitionOf}), so when A divides P
+     *       task s goes to actor s mod A, and every A consecutive tasks reach A different actors.
+     *       Kafka's default range assignor gives each actor a contiguous block of partitions
+     *       instead; with 8 partitions and 2 actors, a synchronous round of 4 tasks would then go
+     *       to one actor.
+     * </ul>
+     */
+    static Map<String, Object> consumerSettings(
+            KafkaConfig kafka, String actorId, String runId, long maxPollIntervalMs) {
+        Map<String, Object> consumer = Clients.consumer(kafka, actorId, consumerGroup(runId));
+        consumer.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
+        Clients.setMaxPollInterval(consumer, kafka, maxPollIntervalMs);
+        if (!kafka.client().containsKey(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG)) {
+            consumer.put(
+                    ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                    RoundRobinAssignor.class.getName());
+        }
+        return consumer;
+    }
+
     /** Runs until {@link #close()} or a fatal error. */
     public void run() throws InterruptedException {
         Topic<Task> tasks = topics.tasks();
@@ -125,11 +155,7 @@ public final class Actor implements AutoCloseable {
             this.metrics = new MetricSink(metricProducer, topics.metrics(), run.id(), actorId);
             awaitFirstPolicy();
             Map<String, Object> consumer =
-                    Clients.consumer(kafka, actorId, consumerGroup(run.id()));
-            // One task per transaction: sampling a group takes seconds; never hold several.
-            consumer.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 1);
-            // Sampling one group (plus a checkpoint load) must fit between two polls.
-            Clients.setMaxPollInterval(consumer, kafka, cfg.maxPollIntervalMs());
+                    consumerSettings(kafka, actorId, run.id(), cfg.maxPollIntervalMs());
             Map<String, Object> producer =
                     Clients.transactionalProducer(
                             kafka, actorId, topics.prefix() + run.id() + "-" + actorId);

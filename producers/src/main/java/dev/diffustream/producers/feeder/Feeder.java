@@ -88,13 +88,14 @@ public final class Feeder {
 
     /**
      * The {@code tasks} partition of sequence {@code seq}: round robin over the topic's {@code
-     * partitions}. Any P consecutive tasks then land one per partition, so when the actor count A
-     * divides P every actor receives P / A of them, and a synchronous round of B groups (B a
-     * multiple of A) is sampled in B / A group times. Hashing the task id, Kafka's default for a
-     * keyed record, gives each actor a binomial share instead: with 4 partitions, 2 actors and 4
-     * tasks per round, half the rounds split 3 to 1 and one in eight 4 to 0, and a synchronous
-     * round lasts as long as its busiest actor. Sequence, not arrival, decides the partition, so a
-     * resumed feeder keeps the same layout.
+     * partitions}. Any P consecutive tasks then land one per partition. The actors take their
+     * partitions round robin too ({@code Actor.consumerSettings}), so when the actor count A
+     * divides P, task s goes to actor s mod A and a synchronous round of B groups (B a multiple of
+     * A) gives every actor B / A of them. Hashing the task id, Kafka's default for a keyed record,
+     * gives each actor a binomial share instead: with 4 partitions, 2 actors and 4 tasks per round,
+     * half the rounds split 3 to 1 and one in eight 4 to 0, and a synchronous round lasts as long
+     * as its busiest actor. Sequence, not arrival, decides the partition, so a resumed feeder keeps
+     * the same layout.
      */
     static int partitionOf(long seq, int partitions) {
         if (partitions < 1) {

@@ -13,7 +13,14 @@ import dev.diffustream.schemas.config.RunConfig;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
+import org.apache.kafka.clients.consumer.RangeAssignor;
+import org.apache.kafka.clients.consumer.RoundRobinAssignor;
+import org.apache.kafka.clients.consumer.internals.AbstractPartitionAssignor;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -143,6 +150,44 @@ class FeederTest {
         assertThatThrownBy(() -> Feeder.partitionOf(7L, 0))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("got 0");
+    }
+
+    @Test
+    void shouldSendConsecutiveTasksToDifferentActorsWhenActorsTakePartitionsRoundRobin() {
+        // given 8 partitions shared by 2 actors with the assignor the actors use
+        Map<String, List<TopicPartition>> rr = assign(new RoundRobinAssignor(), 8, 2);
+        // then any 4 consecutive tasks, a synchronous round, reach each actor twice
+        for (long start = 0; start < 16; start++) {
+            assertThat(perActor(rr, start, 4, 8)).as("round at %d", start).containsExactly(2, 2);
+        }
+        // whereas Kafka's default range assignor gives actor 0 partitions 0-3, so the round of
+        // tasks 0-3 would all go to it
+        Map<String, List<TopicPartition>> range = assign(new RangeAssignor(), 8, 2);
+        assertThat(perActor(range, 0, 4, 8)).containsExactly(4, 0);
+    }
+
+    private static Map<String, List<TopicPartition>> assign(
+            AbstractPartitionAssignor assignor, int partitions, int actors) {
+        Map<String, ConsumerPartitionAssignor.Subscription> members = new TreeMap<>();
+        for (int a = 0; a < actors; a++) {
+            members.put("actor-" + a, new ConsumerPartitionAssignor.Subscription(List.of("tasks")));
+        }
+        return assignor.assign(Map.of("tasks", partitions), members);
+    }
+
+    /** How many of the {@code n} tasks from sequence {@code start} each actor receives. */
+    private static int[] perActor(
+            Map<String, List<TopicPartition>> assignment, long start, int n, int partitions) {
+        int[] counts = new int[assignment.size()];
+        for (long seq = start; seq < start + n; seq++) {
+            int p = Feeder.partitionOf(seq, partitions);
+            for (int a = 0; a < counts.length; a++) {
+                if (assignment.get("actor-" + a).contains(new TopicPartition("tasks", p))) {
+                    counts[a]++;
+                }
+            }
+        }
+        return counts;
     }
 
     @Test
