@@ -28,18 +28,12 @@ class ActorConsumerTest {
 
     @Test
     void shouldKeepTheRecipesAssignor() {
-        KafkaConfig d = KafkaConfig.defaults();
         KafkaConfig k =
-                new KafkaConfig(
-                        d.bootstrap(),
-                        d.registry(),
-                        d.registryAuth(),
-                        d.topicPrefix(),
-                        d.partitions(),
-                        d.replicationFactor(),
-                        Map.of(
-                                ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
-                                RangeAssignor.class.getName()));
+                KafkaConfig.defaults()
+                        .withClient(
+                                Map.of(
+                                        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+                                        RangeAssignor.class.getName()));
 
         Map<String, Object> c = Actor.consumerSettings(k, "actor-0", "r1", 600_000);
 

@@ -63,4 +63,16 @@ public record KafkaConfig(
                 replicationFactor,
                 client);
     }
+
+    /** A copy with other client overrides ({@code kafka.client}). */
+    public KafkaConfig withClient(Map<String, String> overrides) {
+        return new KafkaConfig(
+                bootstrap,
+                registry,
+                registryAuth,
+                topicPrefix,
+                partitions,
+                replicationFactor,
+                overrides);
+    }
 }

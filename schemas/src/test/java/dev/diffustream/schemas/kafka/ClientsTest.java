@@ -37,18 +37,12 @@ class ClientsTest {
 
     @Test
     void shouldLeaveUserSettingsAloneWhenRecipeSetsThem() {
-        KafkaConfig d = KafkaConfig.defaults();
         KafkaConfig kafka =
-                new KafkaConfig(
-                        d.bootstrap(),
-                        d.registry(),
-                        d.registryAuth(),
-                        d.topicPrefix(),
-                        d.partitions(),
-                        d.replicationFactor(),
-                        Map.of(
-                                ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "900000",
-                                ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG, "1000000"));
+                KafkaConfig.defaults()
+                        .withClient(
+                                Map.of(
+                                        ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "900000",
+                                        ConsumerConfig.CONNECTIONS_MAX_IDLE_MS_CONFIG, "1000000"));
         Map<String, Object> props = Clients.consumer(kafka, "c", "g");
 
         Clients.setMaxPollInterval(props, kafka, 600_000);
