@@ -127,22 +127,16 @@ class FeederTest {
     }
 
     @Test
-    void shouldGiveEveryActorAnEqualShareWhenAnyRoundOfConsecutiveTasksIsPartitioned() {
-        // given 4 partitions owned by 2 actors, as local mode lays them out (a range assignment)
-        int partitions = 4;
+    void shouldPutAnyRoundOfConsecutiveTasksOnePerPartition() {
         // when rounds of 4 consecutive sequences are partitioned, at any offset (a resumed feeder,
         // or a round that does not start at a multiple of 4)
         for (long start = 0; start < 12; start++) {
-            int[] perActor = new int[2];
             Set<Integer> seen = new HashSet<>();
             for (long seq = start; seq < start + 4; seq++) {
-                int p = Feeder.partitionOf(seq, partitions);
-                seen.add(p);
-                perActor[p < 2 ? 0 : 1]++;
+                seen.add(Feeder.partitionOf(seq, 4));
             }
-            // then the round uses every partition once, and each actor samples 2 of its 4 groups
+            // then the round uses every one of the 4 partitions once
             assertThat(seen).as("round at %d", start).containsExactlyInAnyOrder(0, 1, 2, 3);
-            assertThat(perActor).as("round at %d", start).containsExactly(2, 2);
         }
         // and the layout is a function of the sequence alone, the same after a restart
         assertThat(Feeder.partitionOf(1_000_003L, 4)).isEqualTo(3);
@@ -153,15 +147,19 @@ class FeederTest {
     }
 
     @Test
-    void shouldSendConsecutiveTasksToDifferentActorsWhenActorsTakePartitionsRoundRobin() {
-        // given 8 partitions shared by 2 actors with the assignor the actors use
-        Map<String, List<TopicPartition>> rr = assign(new RoundRobinAssignor(), 8, 2);
-        // then any 4 consecutive tasks, a synchronous round, reach each actor twice
-        for (long start = 0; start < 16; start++) {
-            assertThat(perActor(rr, start, 4, 8)).as("round at %d", start).containsExactly(2, 2);
+    void shouldGiveEveryActorAnEqualShareOfEachRoundWhenActorsTakePartitionsRoundRobin() {
+        // given 2 actors with the assignor they use, on 4 (local mode) or 8 partitions
+        for (int partitions : new int[] {4, 8}) {
+            Map<String, List<TopicPartition>> rr = assign(new RoundRobinAssignor(), partitions, 2);
+            // then any 4 consecutive tasks, a synchronous round, reach each actor twice
+            for (long start = 0; start < 16; start++) {
+                assertThat(perActor(rr, start, 4, partitions))
+                        .as("%d partitions, round at %d", partitions, start)
+                        .containsExactly(2, 2);
+            }
         }
-        // whereas Kafka's default range assignor gives actor 0 partitions 0-3, so the round of
-        // tasks 0-3 would all go to it
+        // whereas Kafka's default range assignor gives actor 0 partitions 0-3 of 8, so the round
+        // of tasks 0-3 would all go to it
         Map<String, List<TopicPartition>> range = assign(new RangeAssignor(), 8, 2);
         assertThat(perActor(range, 0, 4, 8)).containsExactly(4, 0);
     }

@@ -54,6 +54,15 @@ public record KafkaConfig(
 
     /** A copy pointing at another cluster and registry. */
     public KafkaConfig withAddresses(String bootstrap, String registry) {
+        return copy(bootstrap, registry, client);
+    }
+
+    /** A copy with other client overrides ({@code kafka.client}). */
+    public KafkaConfig withClient(Map<String, String> overrides) {
+        return copy(bootstrap, registry, overrides);
+    }
+
+    private KafkaConfig copy(String bootstrap, String registry, Map<String, String> client) {
         return new KafkaConfig(
                 bootstrap,
                 registry,
@@ -62,17 +71,5 @@ public record KafkaConfig(
                 partitions,
                 replicationFactor,
                 client);
-    }
-
-    /** A copy with other client overrides ({@code kafka.client}). */
-    public KafkaConfig withClient(Map<String, String> overrides) {
-        return new KafkaConfig(
-                bootstrap,
-                registry,
-                registryAuth,
-                topicPrefix,
-                partitions,
-                replicationFactor,
-                overrides);
     }
 }
