@@ -19,6 +19,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
@@ -207,6 +208,7 @@ public final class Main implements Runnable {
     public static CommandLine newCommandLine(PrintWriter out, PrintWriter err) {
         Main main = new Main();
         CommandLine cmd = new CommandLine(main);
+        addHelpOption(cmd);
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExecutionExceptionHandler(
@@ -225,6 +227,26 @@ public final class Main implements Runnable {
                     return new CommandLine.RunLast().execute(parseResult);
                 });
         return cmd;
+    }
+
+    /**
+     * Gives every subcommand, at any depth, {@code -h/--help}: picocli's {@code
+     * mixinStandardHelpOptions} on the root does not reach subcommands, so {@code diffustream local
+     * --help} was an "Unknown option" error (and {@code eval --help} a "Missing required option"
+     * one). Commands that define their own help option (picocli's {@code help}) keep it.
+     */
+    static void addHelpOption(CommandLine cmd) {
+        for (CommandLine sub : cmd.getSubcommands().values()) {
+            CommandSpec spec = sub.getCommandSpec();
+            if (spec.findOption("--help") == null && spec.findOption("-h") == null) {
+                spec.addOption(
+                        OptionSpec.builder("-h", "--help")
+                                .usageHelp(true)
+                                .description("Show this help message and exit.")
+                                .build());
+            }
+            addHelpOption(sub);
+        }
     }
 
     /** Starts the metrics endpoint if {@code --metrics-port} is set (not for help or version). */

@@ -6,8 +6,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class MainTest {
 
@@ -39,6 +42,43 @@ class MainTest {
                         "--registry",
                         "--prefix",
                         "--verbose");
+    }
+
+    @Test
+    void shouldPrintEverySubcommandsUsageForHelp() {
+        // given every subcommand at any depth (local, bench policy, topics tail, ...)
+        List<String> paths = new ArrayList<>();
+        collect(
+                Main.newCommandLine(
+                        new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter())),
+                "",
+                paths);
+        assertThat(paths).contains("local", "eval", "bench policy", "sandbox run");
+
+        for (String path : paths) {
+            // when it is asked for help, even one with required options
+            String[] args = (path + " --help").split(" ");
+            Result r = run(args);
+
+            // then it prints its own usage and exits 0
+            assertThat(r.code())
+                    .as("exit code of diffustream %s --help: %s", path, r.err())
+                    .isZero();
+            assertThat(r.out()).as(path).startsWith("Usage: diffustream " + path + " ");
+            assertThat(run((path + " -h").split(" ")).code()).as(path + " -h").isZero();
+        }
+    }
+
+    private static void collect(CommandLine cmd, String prefix, List<String> out) {
+        for (var e : cmd.getSubcommands().entrySet()) {
+            // aliases appear twice; picocli's own help command answers --help with the root usage
+            if (e.getValue().getCommandSpec().name().equals(e.getKey())
+                    && !e.getValue().getCommandSpec().helpCommand()) {
+                String path = prefix + e.getKey();
+                out.add(path);
+                collect(e.getValue(), path + " ", out);
+            }
+        }
     }
 
     @Test
