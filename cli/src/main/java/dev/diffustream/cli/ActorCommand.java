@@ -49,7 +49,8 @@ final class ActorCommand implements Callable<Integer> {
                         ? id
                         : "actor-"
                                 + ManagementFactory.getRuntimeMXBean().getName().replace('@', '-');
-        try (RunContext ctx = new RunContext(r)) {
+        try (ServiceLoop loop = ServiceLoop.open("actor");
+                RunContext ctx = new RunContext(r)) {
             Actor actor =
                     new Actor(
                             r.kafka(),
@@ -61,7 +62,7 @@ final class ActorCommand implements Callable<Integer> {
                             ctx.topics(),
                             ctx.checkpointStore(),
                             actorId);
-            ServiceLoop.run("actor", actor, actor::run);
+            loop.run(actor, actor::run);
         }
         return 0;
     }

@@ -34,11 +34,11 @@ final class FeedCommand implements Callable<Integer> {
         Startup.print(err, "feed", r, loaded.sha256(), sections);
         TaskSuite suite = TaskSuites.open(r.feeder().suite());
         AtomicBoolean stop = new AtomicBoolean();
-        try (RunContext ctx = new RunContext(r)) {
+        try (ServiceLoop loop = ServiceLoop.open("feed");
+                RunContext ctx = new RunContext(r)) {
             Feeder feeder = new Feeder(r.kafka(), r.run(), r.feeder(), ctx.topics(), suite);
             long[] last = {0};
-            ServiceLoop.run(
-                    "feed",
+            loop.run(
                     () -> stop.set(true),
                     () -> {
                         long n =

@@ -33,7 +33,8 @@ final class LearnerCommand implements Callable<Integer> {
         sections.put("policy", r.policy());
         Startup.print(err, "learner", r, loaded.sha256(), sections);
         DeviceRuntime.initialize(r.policy().device());
-        try (RunContext ctx = new RunContext(r)) {
+        try (ServiceLoop loop = ServiceLoop.open("learner");
+                RunContext ctx = new RunContext(r)) {
             Learner learner =
                     new Learner(
                             r.kafka(),
@@ -46,7 +47,7 @@ final class LearnerCommand implements Callable<Integer> {
                             loaded.sha256(),
                             loaded.yaml(),
                             null);
-            ServiceLoop.run("learner", learner, learner::run);
+            loop.run(learner, learner::run);
         }
         return 0;
     }

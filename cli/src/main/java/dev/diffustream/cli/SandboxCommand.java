@@ -52,11 +52,12 @@ final class SandboxCommand implements Callable<Integer> {
                         ? id
                         : "sandbox-"
                                 + ManagementFactory.getRuntimeMXBean().getName().replace('@', '-');
-        try (RunContext ctx = new RunContext(r);
+        try (ServiceLoop loop = ServiceLoop.open("sandbox");
+                RunContext ctx = new RunContext(r);
                 SandboxEngine engine = SandboxEngine.start(r.sandbox())) {
             SandboxService service =
                     new SandboxService(r.kafka(), r.run().id(), ctx.topics(), engine, instance);
-            ServiceLoop.run("sandbox", service, service::run);
+            loop.run(service, service::run);
         }
         return 0;
     }

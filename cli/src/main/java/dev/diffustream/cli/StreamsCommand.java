@@ -46,9 +46,10 @@ final class StreamsCommand implements Callable<Integer> {
         sections.put("advantages", cfg);
         sections.put("rewards", r.rewards());
         Startup.print(err, "streams", r, loaded.sha256(), sections);
-        try (AdvantageService service = AdvantageService.forKafka(cfg, r.rewards(), r.kafka())) {
+        try (ServiceLoop loop = ServiceLoop.open("streams");
+                AdvantageService service = AdvantageService.forKafka(cfg, r.rewards(), r.kafka())) {
             int[] code = {0};
-            ServiceLoop.run("streams", service, () -> code[0] = service.run());
+            loop.run(service, () -> code[0] = service.run());
             return code[0];
         }
     }

@@ -7,13 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.diffustream.sandbox.SupervisorProcess.SandboxFault;
 import dev.diffustream.schemas.avro.Outcome;
 import dev.diffustream.schemas.avro.TestOutcome;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -25,7 +20,6 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,12 +42,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class SandboxEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SandboxEngine.class);
-    private static final String RESOURCES = "/dev/diffustream/sandbox/python/";
-    private static final List<String> SCRIPTS = List.of("boot.py", "harness.py", "supervisor.py");
     private static final long REPLY_MARGIN_MS = 75_000;
 
     private final SandboxConfig config;
     private final boolean isolated;
+    private final ScriptsDirectory scriptsDir;
     private final Path scripts;
     private final List<SupervisorProcess> all;
     private final BlockingQueue<SupervisorProcess> free;
@@ -91,10 +84,11 @@ public final class SandboxEngine implements AutoCloseable {
         }
     }
 
-    private SandboxEngine(SandboxConfig config, boolean isolated, Path scripts) {
+    private SandboxEngine(SandboxConfig config, boolean isolated, ScriptsDirectory scripts) {
         this.config = config;
         this.isolated = isolated;
-        this.scripts = scripts;
+        this.scriptsDir = scripts;
+        this.scripts = scripts.path();
         this.all = new ArrayList<>();
         this.free = new ArrayBlockingQueue<>(config.workers());
         this.launcher =
@@ -153,8 +147,9 @@ public final class SandboxEngine implements AutoCloseable {
                             + "' is not an executable interpreter (Debian: apt-get install -y"
                             + " python3)");
         }
-        Path scripts = extractScripts();
-        SandboxEngine engine = new SandboxEngine(config, isolated, scripts);
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        ScriptsDirectory.removeStale(tmp, ScriptsDirectory.MIN_STALE_AGE);
+        SandboxEngine engine = new SandboxEngine(config, isolated, ScriptsDirectory.create(tmp));
         try {
             engine.startSlots(bwrap.orElse(null));
             engine.probe();
@@ -170,31 +165,6 @@ public final class SandboxEngine implements AutoCloseable {
                 config.uidBase() + config.workers() - 1,
                 config.strictEquality() ? "on" : "off");
         return engine;
-    }
-
-    private static Path extractScripts() {
-        try {
-            Path dir =
-                    Files.createTempDirectory(
-                            "diffustream-sandbox-",
-                            PosixFilePermissions.asFileAttribute(
-                                    PosixFilePermissions.fromString("rwxr-xr-x")));
-            for (String name : SCRIPTS) {
-                try (InputStream in = SandboxEngine.class.getResourceAsStream(RESOURCES + name)) {
-                    if (in == null) {
-                        throw new IllegalStateException(
-                                "missing resource " + RESOURCES + name + " in the sandbox jar");
-                    }
-                    Path target = dir.resolve(name);
-                    Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
-                    Files.setPosixFilePermissions(
-                            target, PosixFilePermissions.fromString("rw-r--r--"));
-                }
-            }
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the sandbox scripts", e);
-        }
     }
 
     private void startSlots(Path bwrap) {
@@ -447,10 +417,6 @@ public final class SandboxEngine implements AutoCloseable {
             slot.close();
         }
         launcher.shutdownNow();
-        try (Stream<Path> files = Files.walk(scripts)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            LOG.warn("cannot delete {}: {}", scripts, e.toString());
-        }
+        scriptsDir.close();
     }
 }

@@ -15,6 +15,7 @@ import dev.diffustream.schemas.avro.Execution;
 import dev.diffustream.schemas.avro.Task;
 import dev.diffustream.schemas.avro.TrainStep;
 import dev.diffustream.schemas.config.KafkaConfig;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -109,6 +110,7 @@ class PipelineCrashIT {
     private int allWrittenCompletions;
     private ServiceKill sandboxKill;
     private ServiceKill actorKill;
+    private List<String> sandboxDirsLeft;
 
     /** A learner kill: when, what was open, when it came back. */
     record LearnerKill(Instant killedAt, TrainStep openStep, Instant restartedAt) {}
@@ -187,6 +189,12 @@ class PipelineCrashIT {
             exitCodes.put("feeder", feeder.awaitExit(Duration.ofSeconds(30)).orElse(-1));
         } finally {
             closeAll();
+        }
+        try (var entries = Files.list(serviceTmp())) {
+            sandboxDirsLeft =
+                    entries.map(p -> p.getFileName().toString())
+                            .filter(n -> n.startsWith("diffustream-sandbox-"))
+                            .toList();
         }
         readLogs();
         System.out.println(report((System.nanoTime() - t0) / 1e9));
@@ -396,6 +404,17 @@ class PipelineCrashIT {
         assertThat(exitCodes).containsEntry("learner", 0).containsEntry("feeder", 0);
         assertThat(services.stream().filter(s -> s.incarnations() > 1).map(ServiceProcess::name))
                 .containsExactlyInAnyOrder("sandbox-0", "actor-0", "learner");
+        // and the sandbox incarnations that were stopped (SIGTERM) deleted their scripts
+        // directories: only the SIGKILLed one can have left its own (its restart removes it when it
+        // is older than a minute), where three incarnations made one each
+        assertThat(sandboxDirsLeft)
+                .as("sandbox script directories left")
+                .hasSizeLessThanOrEqualTo(1);
+    }
+
+    /** The services' java.io.tmpdir. */
+    private static Path serviceTmp() {
+        return tmp.resolve("service-tmp");
     }
 
     // ----------------------------------------------------------------------- the scenario
@@ -411,7 +430,7 @@ class PipelineCrashIT {
             args.add("--set");
             args.add(s);
         }
-        ServiceProcess p = new ServiceProcess(name, args, logDir);
+        ServiceProcess p = new ServiceProcess(name, args, logDir, serviceTmp());
         services.add(p);
         return p;
     }

@@ -49,6 +49,7 @@ final class ServiceProcess implements AutoCloseable {
     private final String name;
     private final List<String> args;
     private final Path logDir;
+    private final Path tmpDir;
     private final List<String> leftovers = new ArrayList<>();
     private Process process;
     private List<ProcessHandle> stopping;
@@ -58,11 +59,13 @@ final class ServiceProcess implements AutoCloseable {
     /**
      * @param name label of the instance (log file names, messages)
      * @param args the command line after {@code dev.diffustream.cli.Main}
+     * @param tmpDir the service's {@code java.io.tmpdir}, so a test can see what it leaves there
      */
-    ServiceProcess(String name, List<String> args, Path logDir) {
+    ServiceProcess(String name, List<String> args, Path logDir, Path tmpDir) {
         this.name = name;
         this.args = List.copyOf(args);
         this.logDir = logDir;
+        this.tmpDir = tmpDir;
     }
 
     String name() {
@@ -76,9 +79,11 @@ final class ServiceProcess implements AutoCloseable {
         }
         incarnation++;
         Files.createDirectories(logDir);
+        Files.createDirectories(tmpDir);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(JVM_OPTIONS);
+        cmd.add("-Djava.io.tmpdir=" + tmpDir);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());
