@@ -83,7 +83,29 @@ final class LocalRun {
             boolean sync,
             Path cache,
             boolean keepKafka,
-            int statusEverySeconds) {}
+            int statusEverySeconds) {
+
+        /** Rejects option values that would start a run that cannot do what was asked. */
+        Options {
+            if (!(minutes > 0) || Double.isInfinite(minutes)) {
+                throw new CliException(
+                        "--minutes must be a positive number of minutes, got " + minutes);
+            }
+            if (steps < 0) {
+                throw new CliException("--steps must be >= 0 (0: only --minutes), got " + steps);
+            }
+            if (actors < 1) {
+                throw new CliException("--actors must be >= 1, got " + actors);
+            }
+            if (sandboxes < 1) {
+                throw new CliException("--sandboxes must be >= 1, got " + sandboxes);
+            }
+            if (statusEverySeconds < 1) {
+                throw new CliException(
+                        "--status-every must be >= 1 second, got " + statusEverySeconds);
+            }
+        }
+    }
 
     /** The figures of a finished run. */
     record Summary(

@@ -1,6 +1,7 @@
 package dev.diffustream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.diffustream.streams.AdvantageConfig;
 import java.nio.file.Path;
@@ -59,6 +60,31 @@ class LocalRunSettingsTest {
                                 .learner()
                                 .threads())
                 .isEqualTo(3);
+    }
+
+    @Test
+    void shouldRejectOptionsThatCannotMakeARunAndNameTheOption() {
+        // the defaults are accepted
+        assertThat(options(30, 0, 2, 2, 10).minutes()).isEqualTo(30);
+
+        // each bad value is refused with the option's name and the value given
+        assertThatThrownBy(() -> options(-1, 0, 2, 2, 10))
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining("--minutes")
+                .hasMessageContaining("-1.0");
+        assertThatThrownBy(() -> options(0, 0, 2, 2, 10)).hasMessageContaining("--minutes");
+        assertThatThrownBy(() -> options(Double.NaN, 0, 2, 2, 10))
+                .hasMessageContaining("--minutes");
+        assertThatThrownBy(() -> options(30, -2, 2, 2, 10)).hasMessageContaining("--steps");
+        assertThatThrownBy(() -> options(30, 0, 0, 2, 10)).hasMessageContaining("--actors");
+        assertThatThrownBy(() -> options(30, 0, 2, 0, 10)).hasMessageContaining("--sandboxes");
+        assertThatThrownBy(() -> options(30, 0, 2, 2, 0)).hasMessageContaining("--status-every");
+    }
+
+    private LocalRun.Options options(
+            double minutes, long steps, int actors, int sandboxes, int statusEvery) {
+        return new LocalRun.Options(
+                minutes, steps, actors, sandboxes, false, runDir, true, statusEvery);
     }
 
     @Test
