@@ -47,6 +47,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -127,6 +128,7 @@ final class LocalRun {
     private final Recipe recipe;
     private final Options opts;
     private final PrintWriter err;
+    private final List<SandboxEngine> sandboxEngines = new CopyOnWriteArrayList<>();
     private final Path runDir;
     private final Map<String, Throwable> failures = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
@@ -163,7 +165,7 @@ final class LocalRun {
         List<CodeTask> finalTasks = Evaluations.tasks(evalCfg.with(0, 1, evalCfg.temperature()));
         SandboxConfig sandboxCfg = r.sandbox();
         try (SandboxEngine evalEngine =
-                        SandboxEngine.start(sandboxCfg.toBuilder().workers(1).build());
+                        started(SandboxEngine.start(sandboxCfg.toBuilder().workers(1).build()));
                 SandboxScorer scorer = new SandboxScorer(evalEngine)) {
             PassAtK.Result baseline =
                     cachedEval(
@@ -256,6 +258,9 @@ final class LocalRun {
                             null);
             LocalEvaluator evaluator =
                     new LocalEvaluator(r, r.eval(), ctx.topics(), store, scorer, curveTasks);
+            Thread onInterrupt =
+                    new Thread(() -> interrupted(learner.status()), "local-interrupted");
+            Runtime.getRuntime().addShutdownHook(onInterrupt);
             evaluator.record(
                     new LocalEvaluator.Point(
                             0, 0, baselineCurve.passAt1(), baselineCurve.formatValidRate(), 0),
@@ -264,7 +269,7 @@ final class LocalRun {
                 for (int i = 0; i < opts.sandboxes(); i++) {
                     SandboxEngine engine =
                             SandboxEngine.start(r.sandbox().toBuilder().workers(1).build());
-                    engines.add(engine);
+                    engines.add(started(engine));
                     SandboxService s =
                             new SandboxService(
                                     r.kafka(), r.run().id(), ctx.topics(), engine, "sandbox-" + i);
@@ -360,6 +365,11 @@ final class LocalRun {
                 artifacts(r, ctx, summary, evaluator);
                 return summary;
             } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
+                } catch (IllegalStateException e) {
+                    // the JVM is stopping: the hook has run or is running
+                }
                 stopFeeder.set(true);
                 evaluator.close();
                 actors.forEach(Actor::close);
@@ -370,6 +380,29 @@ final class LocalRun {
                 engines.forEach(SandboxEngine::close);
             }
         }
+    }
+
+    /**
+     * Ctrl-C or SIGTERM during the RL phase: says what the run directory keeps, then silences the
+     * warnings of clients that lose the broker, which stops with this process.
+     */
+    private void interrupted(Learner.Status s) {
+        Main.Logs.quietForShutdown();
+        sandboxEngines.forEach(SandboxEngine::close); // their scripts directories in /tmp
+        err.printf(
+                Locale.ROOT,
+                "%nlocal: interrupted at learner step %d (policy v%d). %s keeps the committed"
+                        + " checkpoints%s; no summary or plots were written.%n",
+                s.step(),
+                s.version(),
+                runDir,
+                opts.keepKafka() ? " and the topics" : "");
+        err.flush();
+    }
+
+    private SandboxEngine started(SandboxEngine engine) {
+        sandboxEngines.add(engine);
+        return engine;
     }
 
     private PassAtK.Result finalEval(

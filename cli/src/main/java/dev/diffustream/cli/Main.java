@@ -294,6 +294,19 @@ public final class Main implements Runnable {
                 context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.INFO);
             }
         }
+
+        /**
+         * Errors only, unless verbose: for a process that is stopping, whose clients would
+         * otherwise log a warning for every reconnect to a broker that stopped with it.
+         */
+        static void quietForShutdown() {
+            if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context
+                    && !context.getLogger("dev.diffustream").isDebugEnabled()) {
+                context.getLogger("dev.diffustream").setLevel(Level.ERROR);
+                context.getLogger("org.apache.kafka").setLevel(Level.ERROR);
+                context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.ERROR);
+            }
+        }
     }
 
     /** The version from the jar manifest, or "dev". */

@@ -13,9 +13,11 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
@@ -44,53 +46,9 @@ class LocalModeIT {
     void shouldWriteTheRunDirectoryWithBothEvaluationsWhenLocalModeRunsAFewSteps()
             throws Exception {
         // given the local recipe with a tiny model, a fresh cache and a small held-out curve
-        Path root = Path.of(System.getProperty("diffustream.root", "..")).toAbsolutePath();
         Path runs = tmp.resolve("runs");
         Path cache = tmp.resolve("cache");
-        List<String> args =
-                new ArrayList<>(
-                        List.of(
-                                "local",
-                                "--recipe",
-                                root.resolve("recipes/local.yaml").toString(),
-                                "--run-id",
-                                "e2e",
-                                "--cache",
-                                cache.toString(),
-                                "--steps",
-                                Integer.toString(STEPS),
-                                "--minutes",
-                                "2.5",
-                                "--status-every",
-                                "15"));
-        for (String s :
-                List.of(
-                        "run.dir=" + runs,
-                        "model.hiddenSize=32",
-                        "model.intermediateSize=64",
-                        "model.numHiddenLayers=1",
-                        "model.numAttentionHeads=2",
-                        "model.numKeyValueHeads=1",
-                        "pretrain.steps=10",
-                        "pretrain.evalTasks=0",
-                        "sampler.steps=8",
-                        "grpo.numGenerations=4",
-                        // ten pretraining steps earn no reward yet: train on 0-variance groups
-                        "advantages.zeroVariance=keep",
-                        // zero advantages leave the weights alone: weight decay moves them, and
-                        // once they leave the reference the KL term's gradient flows through the
-                        // coupled estimator with the recorded mask seeds (what replay must redo)
-                        "grpo.weightDecay=0.1",
-                        "grpo.learningRate=1e-3",
-                        // a state directory of its own (a stale one under /tmp would be reused)
-                        "advantages.stateDir=" + tmp.resolve("streams-state"),
-                        "learner.batchGroups=2",
-                        "feeder.maxAheadGroups=4",
-                        "eval.tasks=8",
-                        "eval.everyVersions=2")) {
-            args.add("--set");
-            args.add(s);
-        }
+        List<String> args = tinyLocalRun("e2e", runs, cache, STEPS, 2.5, 15);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
 
@@ -223,5 +181,111 @@ class LocalModeIT {
         assertThat(cmp.get("matched").asInt()).as(cmp.toString()).isPositive();
         assertThat(cmp.get("changed").asInt()).as(cmp.toString()).isZero();
         assertThat(cmp.get("maxAbsAdvantageChange").asDouble()).as(cmp.toString()).isZero();
+    }
+
+    /**
+     * {@code local} with {@code recipes/local.yaml} scaled down to a tiny model: 10 pretraining
+     * steps, 8 diffusion steps, G = 4, batches of 2 groups, an 8-task held-out curve.
+     */
+    private List<String> tinyLocalRun(
+            String runId, Path runs, Path cache, int steps, double minutes, int statusEvery) {
+        Path root = Path.of(System.getProperty("diffustream.root", "..")).toAbsolutePath();
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "local",
+                                "--recipe",
+                                root.resolve("recipes/local.yaml").toString(),
+                                "--run-id",
+                                runId,
+                                "--cache",
+                                cache.toString(),
+                                "--steps",
+                                Integer.toString(steps),
+                                "--minutes",
+                                Double.toString(minutes),
+                                "--status-every",
+                                Integer.toString(statusEvery)));
+        for (String s :
+                List.of(
+                        "run.dir=" + runs,
+                        "model.hiddenSize=32",
+                        "model.intermediateSize=64",
+                        "model.numHiddenLayers=1",
+                        "model.numAttentionHeads=2",
+                        "model.numKeyValueHeads=1",
+                        "pretrain.steps=10",
+                        "pretrain.evalTasks=0",
+                        "sampler.steps=8",
+                        "grpo.numGenerations=4",
+                        // ten pretraining steps earn no reward yet: train on 0-variance groups
+                        "advantages.zeroVariance=keep",
+                        // zero advantages leave the weights alone: weight decay moves them, and
+                        // once they leave the reference the KL term's gradient flows through the
+                        // coupled estimator with the recorded mask seeds (what replay must redo)
+                        "grpo.weightDecay=0.1",
+                        "grpo.learningRate=1e-3",
+                        // a state directory of its own (a stale one under /tmp would be reused)
+                        "advantages.stateDir=" + tmp.resolve("streams-state-" + runId),
+                        "learner.batchGroups=2",
+                        "feeder.maxAheadGroups=4",
+                        "eval.tasks=8",
+                        "eval.everyVersions=2")) {
+            args.add("--set");
+            args.add(s);
+        }
+        return args;
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void shouldSayWhatTheRunKeepsAndCleanUpWhenInterrupted() throws Exception {
+        // given a local run in a process of its own, with a temporary directory of its own
+        Path serviceTmp = tmp.resolve("local-tmp");
+        Path runs = tmp.resolve("runs");
+        ServiceProcess local =
+                new ServiceProcess(
+                        "local",
+                        tinyLocalRun("stopped", runs, tmp.resolve("cache"), 0, 10, 1),
+                        tmp.resolve("logs"),
+                        serviceTmp);
+        try {
+            local.start();
+
+            // when it is stopped (SIGTERM; Ctrl-C's SIGINT takes the same path) in its RL phase
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (!Files.exists(local.logFile())
+                    || !Files.readString(local.logFile()).contains("] step ")) {
+                assertThat(local.isAlive())
+                        .as("local run alive; log:%n%s", local.logTail(30))
+                        .isTrue();
+                assertThat(System.nanoTime()).as("RL phase reached").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            local.requestStop();
+            Optional<Integer> exit = local.awaitExit(Duration.ofSeconds(60));
+
+            // then it exits with the signal's code and says what the run directory keeps
+            assertThat(exit).as("exit; log:%n%s", local.logTail(30)).contains(128 + 15);
+            String log = Files.readString(local.logFile());
+            String after = log.substring(log.indexOf("local: interrupted at learner step"));
+            assertThat(after)
+                    .contains(runs.resolve("stopped").toString())
+                    .contains("keeps the committed checkpoints and the topics");
+            // and what follows is quiet: no warning from clients losing the broker
+            assertThat(after.lines().filter(l -> l.contains(" WARN ")).toList())
+                    .as("warnings after the interruption")
+                    .isEmpty();
+            // and the sandbox engines deleted their scripts directories
+            try (Stream<Path> left = Files.list(serviceTmp)) {
+                assertThat(left.map(p -> p.getFileName().toString()))
+                        .noneMatch(n -> n.startsWith("diffustream-sandbox-"));
+            }
+            assertThat(runs.resolve("stopped/checkpoints/v000000/model.safetensors"))
+                    .isRegularFile();
+        } finally {
+            local.close();
+        }
+        assertThat(local.leftovers()).as("processes left behind").isEmpty();
     }
 }
