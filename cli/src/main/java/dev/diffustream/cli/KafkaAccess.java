@@ -1,8 +1,13 @@
 package dev.diffustream.cli;
 
+import dev.diffustream.schemas.TopicDef;
+import dev.diffustream.schemas.Topics;
 import dev.diffustream.schemas.config.KafkaConfig;
 import dev.diffustream.schemas.kafka.Clients;
+import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -80,6 +85,63 @@ final class KafkaAccess implements AutoCloseable {
             throw new CliException("interrupted while " + what);
         }
     }
+
+    /**
+     * A service's start-up check: waits up to {@code timeout} for the broker and then requires
+     * every topic of the run ({@code topics create} makes them). Without it a service facing a
+     * wrong address logged a connection warning twice a second and failed a minute later with a
+     * bare client {@code TimeoutException}, or, for the actor and the topology, never failed. The
+     * clients' network warnings are held back while it waits; the failure says what to do.
+     *
+     * @throws CliException naming the address and what to check, or the missing topics
+     */
+    static void awaitRunTopics(
+            String service, KafkaConfig kafka, Duration timeout, PrintWriter err) {
+        Duration first = timeout.compareTo(FIRST_TRY) < 0 ? timeout : FIRST_TRY;
+        Set<String> names;
+        try (Main.Logs.Quiet q = Main.Logs.quietKafkaNetwork()) {
+            try (KafkaAccess access = new KafkaAccess(kafka, first)) {
+                names = access.topicNames();
+            } catch (CliException e) {
+                if (first.equals(timeout)) {
+                    throw e;
+                }
+                err.printf(
+                        "%s: waiting for Kafka at %s (up to %d s)%n",
+                        service, kafka.bootstrap(), timeout.toSeconds());
+                err.flush();
+                try (KafkaAccess access = new KafkaAccess(kafka, timeout.minus(first))) {
+                    names = access.topicNames();
+                } catch (CliException again) {
+                    throw unreachable(kafka, timeout);
+                }
+            }
+        }
+        List<String> missing = new ArrayList<>();
+        for (TopicDef<?> def : Topics.ALL) {
+            String name = def.name(kafka.topicPrefix());
+            if (!names.contains(name)) {
+                missing.add(name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new CliException(
+                    "the run's topics "
+                            + missing
+                            + " do not exist on "
+                            + kafka.bootstrap()
+                            + ". Create them with 'diffustream topics create' and the same"
+                            + " recipe and --prefix (kafka.topicPrefix '"
+                            + kafka.topicPrefix()
+                            + "'), or start './diffustream infra'.");
+        }
+    }
+
+    /** How long a service waits for the broker at start ({@link #awaitRunTopics}). */
+    static final Duration SERVICE_WAIT = Duration.ofSeconds(60);
+
+    /** How long the first, silent attempt of {@link #awaitRunTopics} waits. */
+    private static final Duration FIRST_TRY = Duration.ofSeconds(5);
 
     static CliException unreachable(KafkaConfig kafka, Duration timeout) {
         return new CliException(

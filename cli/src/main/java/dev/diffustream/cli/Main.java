@@ -295,6 +295,28 @@ public final class Main implements Runnable {
             }
         }
 
+        /** A temporary level change, undone by {@link #close()}. */
+        interface Quiet extends AutoCloseable {
+            @Override
+            void close();
+        }
+
+        /**
+         * Holds back the Kafka clients' connection warnings ("Connection to node -1 could not be
+         * established", twice a second) while a start-up check waits for a broker, unless verbose.
+         */
+        static Quiet quietKafkaNetwork() {
+            if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context
+                    && !context.getLogger("dev.diffustream").isDebugEnabled()) {
+                ch.qos.logback.classic.Logger network =
+                        context.getLogger("org.apache.kafka.clients.NetworkClient");
+                Level before = network.getLevel();
+                network.setLevel(Level.ERROR);
+                return () -> network.setLevel(before);
+            }
+            return () -> {};
+        }
+
         /**
          * Errors only, unless verbose: for a process that is stopping, whose clients would
          * otherwise log a warning for every reconnect to a broker that stopped with it.
