@@ -51,6 +51,13 @@ public final class Telemetry implements AutoCloseable {
         void close();
     }
 
+    /**
+     * Tag that tells a producer's and a consumer's client-wide meters apart: a service's producer
+     * and consumer may share a {@code client.id}, and both report {@code kafka.app.info.*}, which
+     * Micrometer would otherwise register once and warn about at every start.
+     */
+    static final String CLIENT_TYPE = "kafka.client.type";
+
     /** Prefix of every mirrored pipeline metric. */
     public static final String PREFIX = "diffustream_";
 
@@ -158,7 +165,8 @@ public final class Telemetry implements AutoCloseable {
      * client_id}). Close the returned binder when the producer closes: it removes the meters.
      */
     public Binding bindKafkaClient(Producer<?, ?> producer) {
-        return bind(new KafkaClientMetrics(producer, Tags.empty(), kafkaRefresh));
+        return bind(
+                new KafkaClientMetrics(producer, Tags.of(CLIENT_TYPE, "producer"), kafkaRefresh));
     }
 
     /**
@@ -166,7 +174,8 @@ public final class Telemetry implements AutoCloseable {
      * with its {@code client_id}). Close the returned binder when the consumer closes.
      */
     public Binding bindKafkaClient(Consumer<?, ?> consumer) {
-        return bind(new KafkaClientMetrics(consumer, Tags.empty(), kafkaRefresh));
+        return bind(
+                new KafkaClientMetrics(consumer, Tags.of(CLIENT_TYPE, "consumer"), kafkaRefresh));
     }
 
     /**

@@ -252,6 +252,41 @@ class TelemetryTest {
         }
     }
 
+    @Test
+    void shouldKeepBothClientsAppInfoWhenAProducerAndAConsumerShareAClientId() throws Exception {
+        // given a producer and a consumer with one client id, as a service's pair
+        String bootstrap = "127.0.0.1:" + freePort();
+        KafkaProducer<byte[], byte[]> producer =
+                new KafkaProducer<>(
+                        withClientId(
+                                Map.of(
+                                        "bootstrap.servers",
+                                        bootstrap,
+                                        "enable.idempotence",
+                                        "false"),
+                                "shared-id"),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer());
+        KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(
+                        withClientId(Map.of("bootstrap.servers", bootstrap), "shared-id"),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer());
+        try (Telemetry.Binding p = telemetry.bindKafkaClient(producer);
+                Telemetry.Binding c = telemetry.bindKafkaClient(consumer)) {
+            // then each has its own client-wide meters: nothing was dropped as already registered
+            String scrape = telemetry.scrape();
+            assertThat(scrape)
+                    .containsPattern(
+                            "kafka_app_info_start_time_ms\\{[^}]*kafka_client_type=\"producer\"")
+                    .containsPattern(
+                            "kafka_app_info_start_time_ms\\{[^}]*kafka_client_type=\"consumer\"");
+        } finally {
+            producer.close(Duration.ZERO);
+            consumer.close(CloseOptions.timeout(Duration.ZERO));
+        }
+    }
+
     private static Map<String, Object> withClientId(Map<String, Object> props, String clientId) {
         java.util.HashMap<String, Object> out = new java.util.HashMap<>(props);
         out.put("client.id", clientId);
