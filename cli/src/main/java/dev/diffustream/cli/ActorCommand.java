@@ -43,7 +43,7 @@ final class ActorCommand implements Callable<Integer> {
         sections.put("sampler", r.sampler());
         sections.put("policy", r.policy());
         Startup.print(err, "actor", r, loaded.sha256(), sections);
-        KafkaAccess.awaitRunTopics("actor", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
+        KafkaAccess.preflight("actor", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
         DeviceRuntime.initialize(r.policy().device());
         String actorId =
                 id != null

@@ -32,7 +32,7 @@ final class FeedCommand implements Callable<Integer> {
         Map<String, Record> sections = new LinkedHashMap<>();
         sections.put("feeder", r.feeder());
         Startup.print(err, "feed", r, loaded.sha256(), sections);
-        KafkaAccess.awaitRunTopics("feed", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
+        KafkaAccess.preflight("feed", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
         TaskSuite suite = TaskSuites.open(r.feeder().suite());
         AtomicBoolean stop = new AtomicBoolean();
         try (ServiceLoop loop = ServiceLoop.open("feed");

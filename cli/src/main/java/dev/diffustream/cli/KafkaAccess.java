@@ -4,6 +4,8 @@ import dev.diffustream.schemas.TopicDef;
 import dev.diffustream.schemas.Topics;
 import dev.diffustream.schemas.config.KafkaConfig;
 import dev.diffustream.schemas.kafka.Clients;
+import dev.diffustream.schemas.registry.SchemaRegistry;
+import dev.diffustream.schemas.registry.SchemaRegistryException;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -134,6 +136,21 @@ final class KafkaAccess implements AutoCloseable {
                             + " recipe and --prefix (kafka.topicPrefix '"
                             + kafka.topicPrefix()
                             + "'), or start './diffustream infra'.");
+        }
+    }
+
+    /**
+     * A service's start-up check: {@link #awaitRunTopics}, then one request to the schema registry,
+     * so that a wrong registry address stops the service at start rather than at its first record.
+     *
+     * @throws CliException naming what is unreachable or missing and what to check
+     */
+    static void preflight(String service, KafkaConfig kafka, Duration timeout, PrintWriter err) {
+        awaitRunTopics(service, kafka, timeout, err);
+        try (SchemaRegistry registry = Clients.registry(kafka)) {
+            registry.subjects();
+        } catch (SchemaRegistryException e) {
+            throw new CliException(e.getMessage(), e);
         }
     }
 

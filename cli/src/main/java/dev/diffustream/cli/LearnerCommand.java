@@ -32,7 +32,7 @@ final class LearnerCommand implements Callable<Integer> {
         sections.put("grpo", r.grpo());
         sections.put("policy", r.policy());
         Startup.print(err, "learner", r, loaded.sha256(), sections);
-        KafkaAccess.awaitRunTopics("learner", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
+        KafkaAccess.preflight("learner", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
         DeviceRuntime.initialize(r.policy().device());
         try (ServiceLoop loop = ServiceLoop.open("learner");
                 RunContext ctx = new RunContext(r)) {

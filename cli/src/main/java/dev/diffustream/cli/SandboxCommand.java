@@ -47,7 +47,7 @@ final class SandboxCommand implements Callable<Integer> {
         Map<String, Record> sections = new LinkedHashMap<>();
         sections.put("sandbox", r.sandbox());
         Startup.print(err, "sandbox", r, loaded.sha256(), sections);
-        KafkaAccess.awaitRunTopics("sandbox", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
+        KafkaAccess.preflight("sandbox", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
         String instance =
                 id != null
                         ? id

@@ -46,7 +46,7 @@ final class StreamsCommand implements Callable<Integer> {
         sections.put("advantages", cfg);
         sections.put("rewards", r.rewards());
         Startup.print(err, "streams", r, loaded.sha256(), sections);
-        KafkaAccess.awaitRunTopics("streams", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
+        KafkaAccess.preflight("streams", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
         try (ServiceLoop loop = ServiceLoop.open("streams");
                 AdvantageService service = AdvantageService.forKafka(cfg, r.rewards(), r.kafka())) {
             int[] code = {0};

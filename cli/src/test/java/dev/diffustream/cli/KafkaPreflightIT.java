@@ -52,6 +52,32 @@ class KafkaPreflightIT {
         assertThat(err.toString()).as("nothing printed while the broker answered").isEmpty();
     }
 
+    @Test
+    void shouldStopAtStartWhenTheRegistryIsUnreachable() throws Exception {
+        // given the run's topics on a reachable broker, and a registry address where none listens
+        TestCluster cluster = TestCluster.shared();
+        KafkaConfig kafka = cluster.newKafkaConfig("preflight-registry");
+        cluster.createTopics(kafka);
+        int nothing;
+        try (ServerSocket s = new ServerSocket(0)) {
+            nothing = s.getLocalPort();
+        }
+        KafkaConfig noRegistry =
+                kafka.withAddresses(kafka.bootstrap(), "http://localhost:" + nothing);
+        PrintWriter err = new PrintWriter(new StringWriter());
+
+        // then the full check passes with the real registry and names the absent one
+        assertThatCode(() -> KafkaAccess.preflight("learner", kafka, Duration.ofSeconds(10), err))
+                .doesNotThrowAnyException();
+        assertThatThrownBy(
+                        () ->
+                                KafkaAccess.preflight(
+                                        "learner", noRegistry, Duration.ofSeconds(10), err))
+                .isInstanceOf(CliException.class)
+                .hasMessageContaining("schema registry unreachable at http://localhost:" + nothing)
+                .hasMessageContaining("--registry");
+    }
+
     private static void check(KafkaConfig kafka, StringWriter err) {
         KafkaAccess.awaitRunTopics("actor", kafka, Duration.ofSeconds(10), new PrintWriter(err));
     }
