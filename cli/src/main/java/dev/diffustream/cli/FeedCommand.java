@@ -32,8 +32,8 @@ final class FeedCommand implements Callable<Integer> {
         Map<String, Record> sections = new LinkedHashMap<>();
         sections.put("feeder", r.feeder());
         Startup.print(err, "feed", r, loaded.sha256(), sections);
+        TaskSuite suite = TaskSuites.open(r.feeder().suite()); // a bad suite fails before the wait
         KafkaAccess.preflight("feed", r.kafka(), KafkaAccess.SERVICE_WAIT, err);
-        TaskSuite suite = TaskSuites.open(r.feeder().suite());
         AtomicBoolean stop = new AtomicBoolean();
         try (ServiceLoop loop = ServiceLoop.open("feed");
                 RunContext ctx = new RunContext(r)) {

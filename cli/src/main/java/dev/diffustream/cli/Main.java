@@ -7,6 +7,7 @@ import dev.diffustream.infra.config.ConfigException;
 import dev.diffustream.infra.config.ConfigLoader;
 import dev.diffustream.infra.config.ConfigLoader.Loaded;
 import dev.diffustream.infra.config.ConfigLoader.Setting;
+import dev.diffustream.policy.tasks.TaskDataException;
 import dev.diffustream.schemas.registry.SchemaRegistryException;
 import dev.diffustream.schemas.telemetry.Telemetry;
 import java.io.PrintWriter;
@@ -277,9 +278,15 @@ public final class Main implements Runnable {
                 || e instanceof ConfigException
                 || e instanceof SchemaRegistryException
                 || e instanceof LocalKafkaException
+                || e instanceof TaskDataException
                 || e instanceof IllegalArgumentException
                 || e instanceof IllegalStateException) {
             return String.valueOf(e.getMessage());
+        }
+        if (e.getClass() == java.io.IOException.class && e.getMessage() != null) {
+            // our own I/O messages say what is wrong ("DIR holds no weights: expected ..."); the
+            // subclasses' (NoSuchFileException: PATH) need their class name to make sense
+            return e.getMessage();
         }
         return e + " (run with --verbose for details)";
     }

@@ -2,9 +2,12 @@ package dev.diffustream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.diffustream.policy.tasks.TaskDataException;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,6 +82,19 @@ class MainTest {
                 collect(e.getValue(), path + " ", out);
             }
         }
+    }
+
+    @Test
+    void shouldPrintInputErrorsWithoutExceptionClassNames() {
+        // a task file that is not there, and a directory that is not a checkpoint
+        assertThat(Main.message(new TaskDataException(Path.of("/t.jsonl"), 3, "bad JSON")))
+                .isEqualTo("/t.jsonl:3: bad JSON");
+        assertThat(Main.message(new IOException("/tmp holds no weights")))
+                .isEqualTo("/tmp holds no weights");
+        // an I/O subclass keeps its name: NoSuchFileException's message is the path alone
+        assertThat(Main.message(new NoSuchFileException("/x")))
+                .startsWith("java.nio.file.NoSuchFileException: /x")
+                .endsWith("(run with --verbose for details)");
     }
 
     @Test
