@@ -37,15 +37,23 @@ import dev.diffustream.streams.AdvantageService;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -676,21 +684,36 @@ final class LocalRun {
             Path checkpoint, Recipe r, EvalConfig cfg, List<CodeTask> tasks, SandboxScorer scorer)
             throws Exception {
         String key = baselineKey(r, cfg, tasks.size());
-        Path file = checkpoint.getParent().resolve("baseline-eval-" + key + ".json");
-        if (Files.isRegularFile(file)) {
-            return JSON.readValue(file.toFile(), PassAtK.Result.class);
-        }
-        say("measuring the baseline on %d held-out tasks (cached afterwards)", tasks.size());
-        try (LoadedPolicy policy =
-                LoadedPolicy.load(checkpoint, r.policy().device(), false, 0, null)) {
-            Progress bar = new Progress(err, "baseline eval", tasks.size() * cfg.samples());
-            PassAtK.Result res =
-                    Evaluations.runAlone(
-                            r, cfg, policy.model(), policy.tokenizer(), tasks, scorer, bar::update);
-            bar.done();
-            JSON.writeValue(file.toFile(), res);
-            return res;
-        }
+        Path dir = baselineDir(opts.cache(), checkpoint);
+        Path file = dir.resolve("baseline-eval-" + key + ".json");
+        return underCacheLock(
+                dir,
+                () -> say("waiting for another process that is measuring this baseline in %s", dir),
+                () -> {
+                    if (Files.isRegularFile(file)) {
+                        return JSON.readValue(file.toFile(), PassAtK.Result.class);
+                    }
+                    say(
+                            "measuring the baseline on %d held-out tasks (cached in %s)",
+                            tasks.size(), dir);
+                    try (LoadedPolicy policy =
+                            LoadedPolicy.load(checkpoint, r.policy().device(), false, 0, null)) {
+                        Progress bar =
+                                new Progress(err, "baseline eval", tasks.size() * cfg.samples());
+                        PassAtK.Result res =
+                                Evaluations.runAlone(
+                                        r,
+                                        cfg,
+                                        policy.model(),
+                                        policy.tokenizer(),
+                                        tasks,
+                                        scorer,
+                                        bar::update);
+                        bar.done();
+                        writeJsonAtomically(file, res);
+                        return res;
+                    }
+                });
     }
 
     /** policy.init, or the pretrained tiny model from the cache (pretraining it if needed). */
@@ -709,19 +732,97 @@ final class LocalRun {
                         + ConfigLoader.sha256(recipe.pretrain()).substring(0, 10);
         Path dir = opts.cache().resolve("pretrained").resolve(key);
         Path checkpoint = dir.resolve(dev.diffustream.policy.pretrain.Pretrainer.CHECKPOINT_DIR);
-        if (Files.isRegularFile(checkpoint.resolve("config.json"))) {
-            say("reusing the pretrained model %s", checkpoint);
-            return checkpoint;
+        return underCacheLock(
+                dir,
+                () -> say("waiting for another process that is pretraining this model in %s", dir),
+                () -> {
+                    if (Files.isRegularFile(checkpoint.resolve("config.json"))) {
+                        say("reusing the pretrained model %s", checkpoint);
+                        return checkpoint;
+                    }
+                    say("pretraining the tiny model (once; cached in %s)", dir);
+                    PretrainResult res =
+                            PretrainCommand.run(
+                                    recipe.model(), recipe.pretrain(), "builtin", dir, err);
+                    if (res.evaluation() != null) {
+                        say(
+                                "pretrained: held-out format-valid %.3f, exact match %.3f",
+                                res.evaluation().formatValidRate(),
+                                res.evaluation().exactMatchRate());
+                    }
+                    return res.checkpointDir();
+                });
+    }
+
+    /**
+     * Runs {@code body} holding an exclusive lock on {@code dir/.lock} (fcntl, released if the
+     * process dies). Two local runs started at once with an empty cache used to pretrain into the
+     * same directory together; now the second waits, saying so ({@code onWait}), and then finds the
+     * first one's result.
+     */
+    static <T> T underCacheLock(Path dir, Runnable onWait, Callable<T> body) throws Exception {
+        Files.createDirectories(dir);
+        try (FileChannel channel =
+                FileChannel.open(
+                        dir.resolve(".lock"),
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.WRITE)) {
+            FileLock lock = channel.tryLock();
+            if (lock == null) {
+                onWait.run();
+                lock = channel.lock();
+            }
+            try {
+                return body.call();
+            } finally {
+                lock.release();
+            }
         }
-        say("pretraining the tiny model (once; cached in %s)", dir);
-        PretrainResult res =
-                PretrainCommand.run(recipe.model(), recipe.pretrain(), "builtin", dir, err);
-        if (res.evaluation() != null) {
-            say(
-                    "pretrained: held-out format-valid %.3f, exact match %.3f",
-                    res.evaluation().formatValidRate(), res.evaluation().exactMatchRate());
+    }
+
+    /**
+     * Where the baseline of {@code checkpoint} is cached. Beside a pretrained model of the cache,
+     * as before; for a checkpoint of the user's ({@code policy.init}) under {@code
+     * CACHE/baselines/KEY}, KEY a digest of its path and of the modification times of its config
+     * and weights. A user's model directory is never written to (it may be read-only, or shared).
+     */
+    static Path baselineDir(Path cache, Path checkpoint) throws IOException {
+        Path abs = checkpoint.toAbsolutePath().normalize();
+        if (abs.startsWith(cache.toAbsolutePath().normalize())) {
+            return abs.getParent();
         }
-        return res.checkpointDir();
+        StringBuilder stamp = new StringBuilder(abs.toString());
+        for (String f :
+                List.of("config.json", "model.safetensors", "model.safetensors.index.json")) {
+            Path p = abs.resolve(f);
+            if (Files.exists(p)) {
+                stamp.append('|')
+                        .append(f)
+                        .append('@')
+                        .append(Files.getLastModifiedTime(p).toMillis());
+            }
+        }
+        try {
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(stamp.toString().getBytes(StandardCharsets.UTF_8));
+            return cache.resolve("baselines")
+                    .resolve(HexFormat.of().formatHex(digest).substring(0, 16));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    /** Writes {@code value} as JSON to a temporary file beside {@code file}, then renames it. */
+    static void writeJsonAtomically(Path file, Object value) throws IOException {
+        Path tmp = Files.createTempFile(file.getParent(), file.getFileName().toString(), ".tmp");
+        try {
+            JSON.writeValue(tmp.toFile(), value);
+            Files.move(
+                    tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
     }
 
     /** The pretraining, sampling and GRPO sections must describe the same sequences. */

@@ -2,15 +2,12 @@ package dev.diffustream.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.diffustream.infra.testing.ForeignLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,23 +76,9 @@ class ScriptsDirectoryTest {
     void shouldKeepADirectoryLockedByAnotherProcessUntilThatProcessDies() throws Exception {
         // given a directory whose lock file another process holds (fcntl, as a JVM's FileLock)
         Path held = abandoned(Instant.now().minus(Duration.ofHours(1)));
-        Process owner =
-                new ProcessBuilder(
-                                SandboxConfig.defaults().python(),
-                                "-c",
-                                "import fcntl, sys, time\n"
-                                        + "f = open(sys.argv[1], 'r+')\n"
-                                        + "fcntl.lockf(f, fcntl.LOCK_EX)\n"
-                                        + "print('locked', flush=True)\n"
-                                        + "time.sleep(120)\n",
-                                held.resolve(ScriptsDirectory.LOCK).toString())
-                        .redirectErrorStream(true)
-                        .start();
-        try (BufferedReader out =
-                new BufferedReader(
-                        new InputStreamReader(owner.getInputStream(), StandardCharsets.UTF_8))) {
-            assertThat(out.readLine()).isEqualTo("locked");
-
+        try (ForeignLock owner =
+                ForeignLock.hold(
+                        SandboxConfig.defaults().python(), held.resolve(ScriptsDirectory.LOCK))) {
             // when swept while it lives
             assertThat(ScriptsDirectory.removeStale(tmp, Duration.ZERO)).isZero();
 
@@ -103,15 +86,12 @@ class ScriptsDirectoryTest {
             assertThat(held).isDirectory();
 
             // when the owner is killed (SIGKILL: no cleanup of its own) and the next sweep runs
-            owner.destroyForcibly();
-            assertThat(owner.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            owner.kill();
             int removed = ScriptsDirectory.removeStale(tmp, Duration.ZERO);
 
             // then it is gone
             assertThat(removed).isEqualTo(1);
             assertThat(held).doesNotExist();
-        } finally {
-            owner.destroyForcibly();
         }
     }
 
