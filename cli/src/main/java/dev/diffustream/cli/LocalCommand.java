@@ -1,11 +1,14 @@
 package dev.diffustream.cli;
 
 import dev.diffustream.infra.config.ConfigLoader.Loaded;
+import dev.diffustream.policy.config.EstimatorKind;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -107,6 +110,16 @@ final class LocalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (estimator != null) {
+            List<String> kinds =
+                    Arrays.stream(EstimatorKind.values())
+                            .map(k -> k.name().toLowerCase(Locale.ROOT))
+                            .toList();
+            if (!kinds.contains(estimator.toLowerCase(Locale.ROOT))) {
+                throw new CliException(
+                        "--estimator must be one of " + kinds + ", got '" + estimator + "'");
+            }
+        }
         Main main = Main.of(spec);
         if (main.recipeFile == null) {
             main.recipeFile = defaultRecipe();

@@ -98,6 +98,17 @@ class MainTest {
     }
 
     @Test
+    void shouldNameTheEstimatorsWhenLocalIsGivenAnUnknownOne() {
+        Result r = run("local", "--estimator", "d2");
+
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err().strip())
+                .isEqualTo(
+                        "diffustream: --estimator must be one of [coupled, d1, decoupled], got"
+                                + " 'd2'");
+    }
+
+    @Test
     void shouldNameTheRecipeSourceSoThatMissingRecipeIsVisible() {
         // given command lines with and without --recipe
         var with =
