@@ -742,8 +742,30 @@ final class LocalRun {
                     }
                     say("pretraining the tiny model (once; cached in %s)", dir);
                     PretrainResult res =
-                            PretrainCommand.run(
-                                    recipe.model(), recipe.pretrain(), "builtin", dir, err);
+                            whileInterruptible(
+                                    () -> {
+                                        err.println(); // after the progress bar's line
+                                        int every = recipe.pretrain().checkpointEvery();
+                                        if (every > 0) {
+                                            say(
+                                                    "interrupted while pretraining; the next run"
+                                                            + " resumes from the state saved every"
+                                                            + " %d steps in %s",
+                                                    every, dir.resolve("state"));
+                                        } else {
+                                            say(
+                                                    "interrupted while pretraining; the next run"
+                                                            + " starts it over"
+                                                            + " (pretrain.checkpointEvery is 0)");
+                                        }
+                                    },
+                                    () ->
+                                            PretrainCommand.run(
+                                                    recipe.model(),
+                                                    recipe.pretrain(),
+                                                    "builtin",
+                                                    dir,
+                                                    err));
                     if (res.evaluation() != null) {
                         say(
                                 "pretrained: held-out format-valid %.3f, exact match %.3f",
@@ -752,6 +774,25 @@ final class LocalRun {
                     }
                     return res.checkpointDir();
                 });
+    }
+
+    /**
+     * Runs {@code body}; if the JVM is stopped meanwhile (Ctrl-C, SIGTERM), runs {@code
+     * onInterrupt} first, to say what was kept.
+     */
+    private static <T> T whileInterruptible(Runnable onInterrupt, Callable<T> body)
+            throws Exception {
+        Thread hook = new Thread(onInterrupt, "local-interrupted");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            return body.call();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is stopping: the hook has run or is running
+            }
+        }
     }
 
     /**

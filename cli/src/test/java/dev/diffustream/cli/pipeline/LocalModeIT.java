@@ -238,6 +238,50 @@ class LocalModeIT {
     }
 
     @Test
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void shouldSayThatPretrainingResumesWhenInterruptedWhilePretraining() throws Exception {
+        // given a local run whose pretraining is long and saves its state every 20 steps
+        Path cache = tmp.resolve("cache");
+        List<String> args = tinyLocalRun("pretraining", tmp.resolve("runs"), cache, 0, 10, 1);
+        args.addAll(
+                List.of("--set", "pretrain.steps=1000000", "--set", "pretrain.checkpointEvery=20"));
+        ServiceProcess local =
+                new ServiceProcess("local-pretrain", args, tmp.resolve("logs"), tmp.resolve("t"));
+        try {
+            local.start();
+
+            // when it is stopped once its first state is saved
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (!stateSaved(cache)) {
+                assertThat(local.isAlive()).as("alive; log:%n%s", local.logTail(30)).isTrue();
+                assertThat(System.nanoTime()).as("pretraining state saved").isLessThan(deadline);
+                Thread.sleep(200);
+            }
+            local.requestStop();
+            Optional<Integer> exit = local.awaitExit(Duration.ofSeconds(60));
+
+            // then it says that the next run resumes, and from where
+            assertThat(exit).as("exit; log:%n%s", local.logTail(30)).contains(128 + 15);
+            assertThat(Files.readString(local.logFile()))
+                    .contains(
+                            "local: interrupted while pretraining; the next run resumes from the"
+                                    + " state saved every 20 steps in ");
+        } finally {
+            local.close();
+        }
+    }
+
+    private static boolean stateSaved(Path cache) throws Exception {
+        Path pretrained = cache.resolve("pretrained");
+        if (!Files.isDirectory(pretrained)) {
+            return false;
+        }
+        try (Stream<Path> dirs = Files.list(pretrained)) {
+            return dirs.anyMatch(d -> Files.isDirectory(d.resolve("state")));
+        }
+    }
+
+    @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES)
     void shouldSayWhatTheRunKeepsAndCleanUpWhenInterrupted() throws Exception {
         // given a local run in a process of its own, with a temporary directory of its own
