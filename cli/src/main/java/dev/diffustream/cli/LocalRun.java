@@ -44,11 +44,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -266,9 +263,7 @@ final class LocalRun {
                             null);
             LocalEvaluator evaluator =
                     new LocalEvaluator(r, r.eval(), ctx.topics(), store, scorer, curveTasks);
-            Thread onInterrupt =
-                    new Thread(() -> interrupted(learner.status()), "local-interrupted");
-            Runtime.getRuntime().addShutdownHook(onInterrupt);
+            InterruptNotice onInterrupt = new InterruptNotice(() -> interrupted(learner.status()));
             evaluator.record(
                     new LocalEvaluator.Point(
                             0, 0, baselineCurve.passAt1(), baselineCurve.formatValidRate(), 0),
@@ -373,11 +368,7 @@ final class LocalRun {
                 artifacts(r, ctx, summary, evaluator);
                 return summary;
             } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(onInterrupt);
-                } catch (IllegalStateException e) {
-                    // the JVM is stopping: the hook has run or is running
-                }
+                onInterrupt.close();
                 stopFeeder.set(true);
                 evaluator.close();
                 actors.forEach(Actor::close);
@@ -716,6 +707,31 @@ final class LocalRun {
                 });
     }
 
+    /** The cache directory of the tiny model pretrained with this recipe's model and pretrain. */
+    private Path pretrainDir() {
+        String key =
+                ConfigLoader.sha256(recipe.model()).substring(0, 10)
+                        + "-"
+                        + ConfigLoader.sha256(recipe.pretrain()).substring(0, 10);
+        return opts.cache().resolve("pretrained").resolve(key);
+    }
+
+    /** Ctrl-C or SIGTERM while pretraining: says whether the next run resumes it. */
+    private void interruptedPretraining() {
+        err.println(); // after the progress bar's line
+        int every = recipe.pretrain().checkpointEvery();
+        if (every > 0) {
+            say(
+                    "interrupted while pretraining; the next run resumes from the state saved"
+                            + " every %d steps in %s",
+                    every, pretrainDir().resolve("state"));
+        } else {
+            say(
+                    "interrupted while pretraining; the next run starts it over"
+                            + " (pretrain.checkpointEvery is 0)");
+        }
+    }
+
     /** policy.init, or the pretrained tiny model from the cache (pretraining it if needed). */
     private Path startingCheckpoint() throws Exception {
         if (!recipe.policy().init().isBlank()) {
@@ -726,11 +742,7 @@ final class LocalRun {
             }
             return init;
         }
-        String key =
-                ConfigLoader.sha256(recipe.model()).substring(0, 10)
-                        + "-"
-                        + ConfigLoader.sha256(recipe.pretrain()).substring(0, 10);
-        Path dir = opts.cache().resolve("pretrained").resolve(key);
+        Path dir = pretrainDir();
         Path checkpoint = dir.resolve(dev.diffustream.policy.pretrain.Pretrainer.CHECKPOINT_DIR);
         return underCacheLock(
                 dir,
@@ -741,31 +753,12 @@ final class LocalRun {
                         return checkpoint;
                     }
                     say("pretraining the tiny model (once; cached in %s)", dir);
-                    PretrainResult res =
-                            whileInterruptible(
-                                    () -> {
-                                        err.println(); // after the progress bar's line
-                                        int every = recipe.pretrain().checkpointEvery();
-                                        if (every > 0) {
-                                            say(
-                                                    "interrupted while pretraining; the next run"
-                                                            + " resumes from the state saved every"
-                                                            + " %d steps in %s",
-                                                    every, dir.resolve("state"));
-                                        } else {
-                                            say(
-                                                    "interrupted while pretraining; the next run"
-                                                            + " starts it over"
-                                                            + " (pretrain.checkpointEvery is 0)");
-                                        }
-                                    },
-                                    () ->
-                                            PretrainCommand.run(
-                                                    recipe.model(),
-                                                    recipe.pretrain(),
-                                                    "builtin",
-                                                    dir,
-                                                    err));
+                    PretrainResult res;
+                    try (InterruptNotice n = new InterruptNotice(this::interruptedPretraining)) {
+                        res =
+                                PretrainCommand.run(
+                                        recipe.model(), recipe.pretrain(), "builtin", dir, err);
+                    }
                     if (res.evaluation() != null) {
                         say(
                                 "pretrained: held-out format-valid %.3f, exact match %.3f",
@@ -777,16 +770,19 @@ final class LocalRun {
     }
 
     /**
-     * Runs {@code body}; if the JVM is stopped meanwhile (Ctrl-C, SIGTERM), runs {@code
-     * onInterrupt} first, to say what was kept.
+     * While open, a Ctrl-C or SIGTERM first runs {@code notice}, to say what the run keeps. Closing
+     * it removes the hook (the phase ended normally).
      */
-    private static <T> T whileInterruptible(Runnable onInterrupt, Callable<T> body)
-            throws Exception {
-        Thread hook = new Thread(onInterrupt, "local-interrupted");
-        Runtime.getRuntime().addShutdownHook(hook);
-        try {
-            return body.call();
-        } finally {
+    private static final class InterruptNotice implements AutoCloseable {
+        private final Thread hook;
+
+        InterruptNotice(Runnable notice) {
+            this.hook = new Thread(notice, "local-interrupted");
+            Runtime.getRuntime().addShutdownHook(hook);
+        }
+
+        @Override
+        public void close() {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {
@@ -843,15 +839,8 @@ final class LocalRun {
                         .append(Files.getLastModifiedTime(p).toMillis());
             }
         }
-        try {
-            byte[] digest =
-                    MessageDigest.getInstance("SHA-256")
-                            .digest(stamp.toString().getBytes(StandardCharsets.UTF_8));
-            return cache.resolve("baselines")
-                    .resolve(HexFormat.of().formatHex(digest).substring(0, 16));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-        }
+        return cache.resolve("baselines")
+                .resolve(ConfigLoader.sha256(stamp.toString()).substring(0, 16));
     }
 
     /** Writes {@code value} as JSON to a temporary file beside {@code file}, then renames it. */

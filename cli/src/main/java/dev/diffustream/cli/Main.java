@@ -15,6 +15,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -313,15 +314,15 @@ public final class Main implements Runnable {
          * established", twice a second) while a start-up check waits for a broker, unless verbose.
          */
         static Quiet quietKafkaNetwork() {
-            if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context
-                    && !context.getLogger("dev.diffustream").isDebugEnabled()) {
-                ch.qos.logback.classic.Logger network =
-                        context.getLogger("org.apache.kafka.clients.NetworkClient");
-                Level before = network.getLevel();
-                network.setLevel(Level.ERROR);
-                return () -> network.setLevel(before);
+            Optional<LoggerContext> context = unlessVerbose();
+            if (context.isEmpty()) {
+                return () -> {};
             }
-            return () -> {};
+            ch.qos.logback.classic.Logger network =
+                    context.get().getLogger("org.apache.kafka.clients.NetworkClient");
+            Level before = network.getLevel();
+            network.setLevel(Level.ERROR);
+            return () -> network.setLevel(before);
         }
 
         /**
@@ -329,12 +330,26 @@ public final class Main implements Runnable {
          * otherwise log a warning for every reconnect to a broker that stopped with it.
          */
         static void quietForShutdown() {
+            unlessVerbose()
+                    .ifPresent(
+                            context -> {
+                                for (String name :
+                                        List.of(
+                                                "dev.diffustream",
+                                                "org.apache.kafka",
+                                                org.slf4j.Logger.ROOT_LOGGER_NAME)) {
+                                    context.getLogger(name).setLevel(Level.ERROR);
+                                }
+                            });
+        }
+
+        /** Logback's context, unless --verbose switched our loggers to DEBUG (then: empty). */
+        private static Optional<LoggerContext> unlessVerbose() {
             if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context
                     && !context.getLogger("dev.diffustream").isDebugEnabled()) {
-                context.getLogger("dev.diffustream").setLevel(Level.ERROR);
-                context.getLogger("org.apache.kafka").setLevel(Level.ERROR);
-                context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).setLevel(Level.ERROR);
+                return Optional.of(context);
             }
+            return Optional.empty();
         }
     }
 

@@ -46,8 +46,7 @@ public final class SandboxEngine implements AutoCloseable {
 
     private final SandboxConfig config;
     private final boolean isolated;
-    private final ScriptsDirectory scriptsDir;
-    private final Path scripts;
+    private final ScriptsDirectory scripts;
     private final List<SupervisorProcess> all;
     private final BlockingQueue<SupervisorProcess> free;
     private final ExecutorService launcher;
@@ -87,8 +86,7 @@ public final class SandboxEngine implements AutoCloseable {
     private SandboxEngine(SandboxConfig config, boolean isolated, ScriptsDirectory scripts) {
         this.config = config;
         this.isolated = isolated;
-        this.scriptsDir = scripts;
-        this.scripts = scripts.path();
+        this.scripts = scripts;
         this.all = new ArrayList<>();
         this.free = new ArrayBlockingQueue<>(config.workers());
         this.launcher =
@@ -171,7 +169,7 @@ public final class SandboxEngine implements AutoCloseable {
         for (int i = 0; i < config.workers(); i++) {
             ObjectNode cfg = json.createObjectNode();
             cfg.put("unisolated", !isolated);
-            cfg.put("harness", scripts.toString());
+            cfg.put("harness", scripts.path().toString());
             cfg.put("python", config.python());
             cfg.put("bwrap", bwrap == null ? "" : bwrap.toString());
             cfg.put("uid", config.uidBase() + i);
@@ -192,7 +190,7 @@ public final class SandboxEngine implements AutoCloseable {
                             config.python(),
                             "-I",
                             "-S",
-                            scripts.resolve("supervisor.py").toString(),
+                            scripts.path().resolve("supervisor.py").toString(),
                             cfg.toString());
             SupervisorProcess slot = new SupervisorProcess("slot-" + i, command, json, launcher);
             all.add(slot);
@@ -242,7 +240,7 @@ public final class SandboxEngine implements AutoCloseable {
 
     /** Where the Python side of the engine lives while it runs (tests break it on purpose). */
     Path scriptsDir() {
-        return scripts;
+        return scripts.path();
     }
 
     /** Process ids of the slots' supervisor processes (for leak checks and diagnostics). */
@@ -417,6 +415,6 @@ public final class SandboxEngine implements AutoCloseable {
             slot.close();
         }
         launcher.shutdownNow();
-        scriptsDir.close();
+        scripts.close();
     }
 }

@@ -734,10 +734,15 @@ public final class ConfigLoader<T extends Record> {
 
     /** sha256 (hex) of the {@linkplain #canonical canonical rendering}. */
     public static String sha256(Record config) {
+        return sha256(canonical(config));
+    }
+
+    /** sha256 (hex) of a text's UTF-8 bytes. */
+    public static String sha256(String text) {
         try {
             byte[] digest =
                     MessageDigest.getInstance("SHA-256")
-                            .digest(canonical(config).getBytes(StandardCharsets.UTF_8));
+                            .digest(text.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
