@@ -96,6 +96,35 @@ class BuiltinSuiteTest {
     }
 
     @Test
+    void shouldGenerateMoreTasksThanACompositionWithoutConstantsHasPrompts() {
+        // given a train split far larger than the default: compositions without constants (loops
+        // max_of+square) have only as many prompts as name choices, and stopped seed 42 at 3790
+        List<BuiltinTask> large =
+                new BuiltinSuite(BuiltinSuite.DEFAULT_SEED, 12_000, 0).tasks(TaskSplit.TRAIN);
+        // then every prompt is still unique, the default split is a prefix, and no held-out
+        // composition fills the gap
+        assertThat(large).hasSize(12_000);
+        assertThat(large.stream().map(t -> t.task().prompt()).distinct()).hasSize(12_000);
+        assertThat(large.subList(0, train.size())).isEqualTo(train);
+        Set<String> heldOutCompositions = unorderedCompositions(heldout);
+        assertThat(unorderedCompositions(large)).doesNotContainAnyElementsOf(heldOutCompositions);
+        assertThat(large.get(11_999).task().id()).isEqualTo("builtin/train/11999");
+    }
+
+    @Test
+    void shouldSayHowManyTasksFitWhenAFamilyRunsOutOfPrompts() {
+        // given a held-out split larger than its compositions have distinct prompts
+        BuiltinSuite suite = new BuiltinSuite(BuiltinSuite.DEFAULT_SEED, 0, 100_000);
+        // then the message names the limit and the split, not a stack of attempts
+        assertThatThrownBy(() -> suite.load(TaskSplit.HELDOUT))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageMatching(
+                        "the builtin suite \\(seed 42\\) holds at most (\\d+) heldout tasks: every"
+                                + " \\w+ composition has used up its distinct prompts at index"
+                                + " \\1; ask for at most \\1");
+    }
+
+    @Test
     void shouldNeverShowAHeldOutCompositionInTrainingInEitherOrder() {
         Set<String> trainSet = unorderedCompositions(train);
         Set<String> heldSet = unorderedCompositions(heldout);
