@@ -1,14 +1,11 @@
 package dev.diffustream.cli;
 
 import dev.diffustream.infra.config.ConfigLoader.Loaded;
-import dev.diffustream.policy.config.EstimatorKind;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -110,16 +107,6 @@ final class LocalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (estimator != null) {
-            List<String> kinds =
-                    Arrays.stream(EstimatorKind.values())
-                            .map(k -> k.name().toLowerCase(Locale.ROOT))
-                            .toList();
-            if (!kinds.contains(estimator.toLowerCase(Locale.ROOT))) {
-                throw new CliException(
-                        "--estimator must be one of " + kinds + ", got '" + estimator + "'");
-            }
-        }
         Main main = Main.of(spec);
         if (main.recipeFile == null) {
             main.recipeFile = defaultRecipe();
@@ -136,15 +123,15 @@ final class LocalCommand implements Callable<Integer> {
                                                             "yyyyMMdd-HHmmss", Locale.ROOT))
                             : probe.value().run().id();
         }
-        main.settings.add("run.id=" + id);
+        main.setFromOption("--run-id", "run.id", id);
         if (estimator != null) {
-            main.settings.add("grpo.estimator=" + estimator.toLowerCase(Locale.ROOT));
+            main.setFromOption("--estimator", "grpo.estimator", estimator);
         }
         if (sync) {
-            main.settings.add("actor.sync=true");
+            main.setFromOption("--sync", "actor.sync", "true");
         }
         if (steps > 0) {
-            main.settings.add("learner.maxSteps=" + steps);
+            main.setFromOption("--steps", "learner.maxSteps", String.valueOf(steps));
         }
         main.resetRecipe();
         Loaded<Recipe> loaded = main.loadedRecipe();
@@ -152,7 +139,8 @@ final class LocalCommand implements Callable<Integer> {
         if (sync) {
             // one batch in flight: the feeder releases the next B tasks once the learner has
             // settled the previous ones (and committed their checkpoint)
-            main.settings.add("feeder.maxAheadGroups=" + r.learner().batchGroups());
+            main.setFromOption(
+                    "--sync", "feeder.maxAheadGroups", String.valueOf(r.learner().batchGroups()));
             main.resetRecipe();
             loaded = main.loadedRecipe();
         }

@@ -171,6 +171,18 @@ public final class Main implements Runnable {
         return Recipe.loader();
     }
 
+    /** Recipe keys that a command's own options set ({@link #setFromOption}). */
+    private final List<Setting> optionSettings = new ArrayList<>();
+
+    /**
+     * Sets a recipe key on behalf of a command's own option (after --set), so that a bad value is
+     * reported against that option ("option --estimator: ...") rather than a --set the user never
+     * typed.
+     */
+    void setFromOption(String option, String path, String value) {
+        optionSettings.add(new Setting(path, value, "option " + option));
+    }
+
     List<Setting> commandLineSettings() {
         List<Setting> out = new ArrayList<>();
         for (String s : settings) {
@@ -184,6 +196,7 @@ public final class Main implements Runnable {
                             s.substring(eq + 1),
                             "option --set " + s.substring(0, eq).strip()));
         }
+        out.addAll(optionSettings);
         if (bootstrap != null) {
             out.add(new Setting("kafka.bootstrap", bootstrap, "option --bootstrap"));
         }

@@ -98,14 +98,18 @@ class MainTest {
     }
 
     @Test
-    void shouldNameTheEstimatorsWhenLocalIsGivenAnUnknownOne() {
-        Result r = run("local", "--estimator", "d2");
+    void shouldNameTheEstimatorsWhenLocalIsGivenAnUnknownOne() throws Exception {
+        // given a recipe (local mode reads one before it applies its own options)
+        Path recipe = tmp.resolve("r.yaml");
+        Files.writeString(recipe, "run:\n  id: demo\n");
+
+        Result r = run("local", "--recipe", recipe.toString(), "--estimator", "d2");
 
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err().strip())
                 .isEqualTo(
-                        "diffustream: --estimator must be one of [coupled, d1, decoupled], got"
-                                + " 'd2'");
+                        "diffustream: option --estimator: 'grpo.estimator': expected one of"
+                                + " COUPLED|D1|DECOUPLED, got 'd2'");
     }
 
     @Test
